@@ -1,0 +1,47 @@
+//! server-v1: one client, one message, one reply, then exit.
+//!
+//! The smallest server there is, in the order of the lesson: the listening
+//! socket is already bound (see `main.rs`); [`serve`] accepts one connection,
+//! reads one message, replies, and returns, which closes everything.
+
+use std::io::BufReader;
+use std::net::TcpListener;
+
+use anyhow::{Context, Result};
+use client::protocol::{read_utf, write_utf};
+use log::{debug, info};
+
+/// Serves exactly one client with exactly one reply: `message + " World!"`.
+///
+/// ```no_run
+/// let listener = std::net::TcpListener::bind("127.0.0.1:12345")?;
+/// server_v1::serve(listener)?; // returns after one exchange
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn serve(listener: TcpListener) -> Result<()> {
+    info!("listening on {}", listener.local_addr()?);
+
+    // accept() blocks until a client's three-way handshake, which the kernel
+    // carries out by itself, is finished and queued; then it takes that
+    // connection off the queue and gives us a socket for it.
+    let (socket, client) = listener.accept()?;
+    info!(
+        "connected: client {client} -> server {}",
+        socket.local_addr()?
+    );
+    let mut input = BufReader::new(&socket);
+    let mut output = &socket;
+
+    // read_utf blocks until the client's whole frame is in our receive buffer.
+    let received = read_utf(&mut input)?
+        .context("the client closed the connection without sending a message")?;
+    debug!("received: {received}");
+
+    let reply = format!("{received} World!");
+    write_utf(&mut output, &reply)?;
+    debug!("sent: {reply}");
+
+    // Returning drops `socket` and `listener`: the kernel closes both.
+    info!("closing the connection and the listening socket");
+    Ok(())
+}

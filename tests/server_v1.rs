@@ -1,0 +1,66 @@
+//! server-v1: one client, one message, one reply, then the process exits 0.
+
+mod common;
+
+use common::{Peer, Running, Server};
+
+#[test]
+fn one_exchange_then_the_server_exits() {
+    let mut server = Server::start("server-v1", &[]);
+    let mut client = Peer::connect(server.port);
+    client.exchange("Hello");
+    client.assert_closed();
+
+    let (status, stderr) = server.process.wait_exit();
+    assert!(status.success(), "server-v1 exited with {status}: {stderr}");
+    let log = server.log().join("\n");
+    assert!(
+        log.contains(&format!(
+            "connected: client 127.0.0.1:{} -> server 127.0.0.1:{}",
+            client.port(),
+            server.port
+        )),
+        "{log}"
+    );
+    assert!(log.contains("received: Hello"), "{log}");
+    assert!(log.contains("sent: Hello World!"), "{log}");
+}
+
+#[test]
+fn client_v1_talks_to_server_v1_through_their_command_lines() {
+    let mut server = Server::start("server-v1", &[]);
+    let port = server.port.to_string();
+    let mut client = Running::start("client-v1", &["--port", &port, "--message", "안녕 😀"]);
+    let (status, stderr) = client.wait_exit();
+    assert!(status.success(), "client-v1 exited with {status}: {stderr}");
+    assert!(
+        client
+            .stdout
+            .iter()
+            .any(|line| line.ends_with("] received: 안녕 😀 World!")),
+        "{:?}",
+        client.stdout
+    );
+
+    let (status, _) = server.process.wait_exit();
+    assert!(status.success());
+}
+
+#[test]
+fn log_lines_have_the_lessons_shape() {
+    let server = Server::start("server-v1", &["--quiet"]);
+    // 12:34:56.789 [     main] listening on 127.0.0.1:41234
+    let line = &server.log()[0];
+    let (time, rest) = line.split_at(12);
+    assert!(
+        time.chars()
+            .all(|c| c.is_ascii_digit() || c == ':' || c == '.'),
+        "{line}"
+    );
+    assert_eq!(&time[2..3], ":", "{line}");
+    assert_eq!(&time[8..9], ".", "{line}");
+    assert!(
+        rest.starts_with(" [     main] listening on 127.0.0.1:"),
+        "{line}"
+    );
+}
