@@ -53,14 +53,10 @@ fn log_lines_have_the_lessons_shape() {
     let line = &server.log()[0];
     let (time, rest) = line.split_at(12);
     assert!(
-        time.chars()
-            .all(|c| c.is_ascii_digit() || c == ':' || c == '.'),
+        time.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.'),
         "{line}"
     );
     assert_eq!(&time[2..3], ":", "{line}");
     assert_eq!(&time[8..9], ".", "{line}");
-    assert!(
-        rest.starts_with(" [     main] listening on 127.0.0.1:"),
-        "{line}"
-    );
+    assert!(rest.starts_with(" [     main] listening on 127.0.0.1:"), "{line}");
 }

@@ -32,10 +32,7 @@ fn a_second_client_connects_and_sends_but_is_never_answered() {
     a.exchange("A again");
     b.assert_silence();
     assert!(
-        !server
-            .log()
-            .iter()
-            .any(|line| line.contains(&b_port.to_string())),
+        !server.log().iter().any(|line| line.contains(&b_port.to_string())),
         "B was never accepted"
     );
 

@@ -81,10 +81,7 @@ fn client_v2_programs_against_server_v3() {
         client.close_stdin();
         let (status, stderr) = client.wait_exit();
         assert!(status.success(), "{stderr}");
-        assert!(client
-            .stdout
-            .iter()
-            .any(|line| line.ends_with("] sent: exit")));
+        assert!(client.stdout.iter().any(|line| line.ends_with("] sent: exit")));
         assert!(!client
             .stdout
             .iter()

@@ -194,9 +194,7 @@ pub fn listener(rows: &[TcpRow], port: u16) -> Option<&TcpRow> {
 /// `client_port`: the row whose inode is 0 until `accept()` takes it.
 pub fn server_side(rows: &[TcpRow], server_port: u16, client_port: u16) -> Option<&TcpRow> {
     rows.iter().find(|row| {
-        row.state != TcpState::Listen
-            && row.local.port() == server_port
-            && row.remote.port() == client_port
+        row.state != TcpState::Listen && row.local.port() == server_port && row.remote.port() == client_port
     })
 }
 

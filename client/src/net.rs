@@ -34,12 +34,8 @@ pub fn listen(host: &str, port: u16, backlog: Option<i32>) -> Result<TcpListener
             io::ErrorKind::AddrInUse => {
                 "another program is listening there: stop it, or pass --port 0 for a free port"
             }
-            io::ErrorKind::AddrNotAvailable => {
-                "that is not an address of this machine: try --host 127.0.0.1"
-            }
-            io::ErrorKind::PermissionDenied => {
-                "ports below 1024 need privileges: use a higher --port"
-            }
+            io::ErrorKind::AddrNotAvailable => "that is not an address of this machine: try --host 127.0.0.1",
+            io::ErrorKind::PermissionDenied => "ports below 1024 need privileges: use a higher --port",
             _ => "check --host and --port",
         };
         anyhow!("cannot listen on {address}: {error}; {advice}")

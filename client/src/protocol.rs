@@ -398,11 +398,7 @@ mod tests {
             ),
         ];
         for (payload, expected) in cases {
-            assert_eq!(
-                decode(payload.to_vec()).as_ref(),
-                Err(expected),
-                "{payload:02X?}"
-            );
+            assert_eq!(decode(payload.to_vec()).as_ref(), Err(expected), "{payload:02X?}");
         }
     }
 

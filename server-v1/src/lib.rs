@@ -25,16 +25,13 @@ pub fn serve(listener: TcpListener) -> Result<()> {
     // carries out by itself, is finished and queued; then it takes that
     // connection off the queue and gives us a socket for it.
     let (socket, client) = listener.accept()?;
-    info!(
-        "connected: client {client} -> server {}",
-        socket.local_addr()?
-    );
+    info!("connected: client {client} -> server {}", socket.local_addr()?);
     let mut input = BufReader::new(&socket);
     let mut output = &socket;
 
     // read_utf blocks until the client's whole frame is in our receive buffer.
-    let received = read_utf(&mut input)?
-        .context("the client closed the connection without sending a message")?;
+    let received =
+        read_utf(&mut input)?.context("the client closed the connection without sending a message")?;
     debug!("received: {received}");
 
     let reply = format!("{received} World!");

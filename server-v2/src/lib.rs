@@ -33,10 +33,7 @@ pub fn serve(listener: TcpListener) -> Result<()> {
     // client's three-way handshake and queued it, then takes it off the
     // accept queue and gives us a socket for it.
     let (socket, client) = listener.accept()?;
-    info!(
-        "connected: client {client} -> server {}",
-        socket.local_addr()?
-    );
+    info!("connected: client {client} -> server {}", socket.local_addr()?);
 
     // From here the only thread loops on this one client and never comes back
     // to accept(). Other clients still connect: the kernel finishes their

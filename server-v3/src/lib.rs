@@ -50,10 +50,7 @@ pub fn serve(listener: TcpListener) -> Result<()> {
                 continue;
             }
         };
-        info!(
-            "connected: client {client} -> server {}",
-            socket.local_addr()?
-        );
+        info!("connected: client {client} -> server {}", socket.local_addr()?);
 
         sessions += 1;
         let session = thread::Builder::new()

@@ -51,14 +51,7 @@ pub fn binary(name: &str) -> PathBuf {
         };
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let status = Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "--workspace",
-                "--bins",
-                "--profile",
-                profile,
-            ])
+            .args(["build", "--quiet", "--workspace", "--bins", "--profile", profile])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cannot run cargo to build the binaries");
@@ -173,19 +166,13 @@ impl Running {
             .join()
             .expect("stderr reader");
         self.stdout.extend(self.lines.iter());
-        assert!(
-            !stderr.contains("panicked"),
-            "the program panicked:\n{stderr}"
-        );
+        assert!(!stderr.contains("panicked"), "the program panicked:\n{stderr}");
         (status, stderr)
     }
 
     /// True while the program has not exited.
     pub fn is_running(&mut self) -> bool {
-        self.child
-            .try_wait()
-            .expect("checking the program")
-            .is_none()
+        self.child.try_wait().expect("checking the program").is_none()
     }
 }
 
@@ -267,10 +254,7 @@ impl Peer {
     /// Sends `message` and asserts that the reply is `message + " World!"`.
     pub fn exchange(&mut self, message: &str) {
         self.send(message);
-        let reply = self
-            .receive()
-            .expect("a reply")
-            .expect("a reply, not a close");
+        let reply = self.receive().expect("a reply").expect("a reply, not a close");
         assert_eq!(reply, format!("{message} World!"));
     }
 
@@ -299,8 +283,7 @@ impl Peer {
     pub fn assert_closed(&mut self) {
         match self.receive() {
             Ok(None) => {}
-            Err(ProtocolError::Io(error))
-                if error.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(ProtocolError::Io(error)) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
             other => panic!("expected the connection to be closed, got {other:?}"),
         }
     }
