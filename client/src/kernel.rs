@@ -198,6 +198,166 @@ pub fn server_side(rows: &[TcpRow], server_port: u16, client_port: u16) -> Optio
     })
 }
 
+/// The kernel's view of one server port: what `peek` shows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PortView {
+    /// The server's port.
+    pub port: u16,
+    /// Whether a socket is listening on it.
+    pub listening: bool,
+    /// Finished handshakes waiting for `accept()`; `None` when nothing listens.
+    pub accept_queue: Option<u32>,
+    /// Every connection to the port, one per client, oldest port first.
+    pub connections: Vec<ConnectionView>,
+}
+
+/// One client's connection to the server port, seen from both ends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ConnectionView {
+    /// The client's port.
+    pub client_port: u16,
+    /// Whether a process holds the server side's socket: `false` until
+    /// `accept()` takes the connection off the accept queue.
+    pub accepted: bool,
+    /// Bytes in the server side's receive buffer that no one has read yet.
+    pub server_unread: u32,
+    /// Bytes in the client side's receive buffer, when the client is on this
+    /// machine; `None` when it is not.
+    pub client_unread: Option<u32>,
+    /// The server side's TCP state.
+    #[serde(serialize_with = "serialize_state")]
+    pub state: TcpState,
+}
+
+fn serialize_state<S: serde::Serializer>(state: &TcpState, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(state)
+}
+
+impl PortView {
+    /// Gathers the rows about `port` from the kernel's table `rows`.
+    ///
+    /// ```
+    /// use client::kernel::{parse_table, PortView};
+    ///
+    /// let rows = parse_table("header
+    ///    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000  0 41716 1
+    ///    1: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000  1000  0 0 1
+    /// ")?;
+    /// let view = PortView::of(&rows, 12345);
+    /// assert_eq!(view.accept_queue, Some(1));
+    /// assert_eq!(view.connections[0].client_port, 60000);
+    /// assert!(!view.connections[0].accepted);
+    /// assert_eq!(
+    ///     view.connections[0].explain(),
+    ///     "handshake done, waiting in the accept queue; 7 bytes unread in the server's receive buffer",
+    /// );
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn of(rows: &[TcpRow], port: u16) -> PortView {
+        let listening = listener(rows, port);
+        let mut connections: Vec<ConnectionView> = rows
+            .iter()
+            .filter(|row| row.state != TcpState::Listen && row.local.port() == port)
+            .map(|server_side| {
+                let client_side = rows
+                    .iter()
+                    .find(|row| row.local == server_side.remote && row.remote == server_side.local);
+                ConnectionView {
+                    client_port: server_side.remote.port(),
+                    accepted: server_side.inode != 0,
+                    server_unread: server_side.rx_queue,
+                    client_unread: client_side.map(|row| row.rx_queue),
+                    state: server_side.state,
+                }
+            })
+            .collect();
+        connections.sort_by_key(|connection| connection.client_port);
+        PortView {
+            port,
+            listening: listening.is_some(),
+            accept_queue: listening.map(|row| row.rx_queue),
+            connections,
+        }
+    }
+}
+
+impl ConnectionView {
+    /// What the row means, in the lesson's words.
+    pub fn explain(&self) -> String {
+        let mut words = match (self.state, self.accepted) {
+            (TcpState::Established, false) => "handshake done, waiting in the accept queue".to_string(),
+            (TcpState::Established, true) => "accepted: the server holds a socket for it".to_string(),
+            (TcpState::CloseWait, false) => {
+                "the client has closed; still waiting in the accept queue".to_string()
+            }
+            (TcpState::CloseWait, true) => {
+                "the client has closed; the server has not closed its side yet".to_string()
+            }
+            (TcpState::SynRecv | TcpState::NewSynRecv, _) => "handshake under way".to_string(),
+            (TcpState::TimeWait, _) => {
+                "closed; the kernel keeps the pair of ports reserved for a while".to_string()
+            }
+            (TcpState::FinWait1 | TcpState::FinWait2 | TcpState::LastAck | TcpState::Closing, _) => {
+                "closing".to_string()
+            }
+            (other, _) => format!("in state {other}"),
+        };
+        if self.server_unread > 0 {
+            words += &format!(
+                "; {} bytes unread in the server's receive buffer",
+                self.server_unread
+            );
+        }
+        if let Some(unread) = self.client_unread.filter(|&unread| unread > 0) {
+            words += &format!("; {unread} bytes unread in the client's receive buffer");
+        }
+        words
+    }
+}
+
+impl fmt::Display for PortView {
+    /// A table, one line per connection, with the meaning of each.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.accept_queue {
+            Some(0) => writeln!(f, "port {}: listening; the accept queue is empty", self.port)?,
+            Some(1) => writeln!(
+                f,
+                "port {}: listening; 1 finished handshake waits for accept()",
+                self.port
+            )?,
+            Some(n) => writeln!(
+                f,
+                "port {}: listening; {n} finished handshakes wait for accept()",
+                self.port
+            )?,
+            None => writeln!(f, "port {}: nothing is listening", self.port)?,
+        }
+        if self.connections.is_empty() {
+            return writeln!(f, "no connections");
+        }
+        writeln!(
+            f,
+            "CLIENT  ACCEPTED  SERVER UNREAD  CLIENT UNREAD  STATE         WHAT IT MEANS"
+        )?;
+        for connection in &self.connections {
+            let client_unread = connection
+                .client_unread
+                .map_or("-".to_string(), |unread| unread.to_string());
+            writeln!(
+                f,
+                "{:>6}  {:<8}  {:>13}  {:>13}  {:<12}  {}",
+                connection.client_port,
+                if connection.accepted { "yes" } else { "no" },
+                connection.server_unread,
+                client_unread,
+                connection.state.to_string(),
+                connection.explain(),
+            )?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +395,35 @@ mod tests {
         let waiting = server_side(&rows, 12345, 60000).unwrap();
         assert_eq!((waiting.inode, waiting.rx_queue), (0, 7));
         assert_eq!(waiting.local, "127.0.0.1:12345".parse().unwrap());
+    }
+
+    #[test]
+    fn port_view_of_the_lesson_picture() {
+        let rows = parse_table(TCP).unwrap();
+        let view = PortView::of(&rows, 12345);
+        assert!(view.listening);
+        assert_eq!(view.accept_queue, Some(1));
+        let ports: Vec<u16> = view.connections.iter().map(|c| c.client_port).collect();
+        assert_eq!(ports, [50000, 60000]);
+        let (served, waiting) = (&view.connections[0], &view.connections[1]);
+        assert!(served.accepted && !waiting.accepted);
+        assert_eq!((waiting.server_unread, waiting.client_unread), (7, Some(0)));
+        assert_eq!(served.explain(), "accepted: the server holds a socket for it");
+
+        let json = serde_json::to_value(&view).unwrap();
+        assert_eq!(json["accept_queue"], 1);
+        assert_eq!(json["connections"][1]["state"], "ESTABLISHED");
+        assert_eq!(json["connections"][1]["accepted"], false);
+
+        let table = view.to_string();
+        assert!(
+            table.starts_with("port 12345: listening; 1 finished handshake waits for accept()\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains(" 60000  no                    7              0  ESTABLISHED   handshake done"),
+            "{table}"
+        );
     }
 
     #[test]

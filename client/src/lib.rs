@@ -9,11 +9,13 @@
 //!   has not taken yet.
 //! - [`logging`]: the lesson's log line, `HH:MM:SS.mmm [thread] message`.
 //! - [`cli`]: the command-line flags the programs share, and their exit.
+//! - [`crowd`]: many clients at once, to compare the versions and measure them.
 //!
 //! The binaries are `client-v1` (one message) and `client-v2` (a line at a
 //! time from standard input).
 
 pub mod cli;
+pub mod crowd;
 pub mod kernel;
 pub mod logging;
 pub mod net;
