@@ -258,16 +258,16 @@ fn crowd(port: u16) -> Result<Report> {
 }
 
 fn side_by_side(v2: &Report, v3: &Report) -> String {
-    let rows: [(&str, fn(&Report) -> String); 5] = [
-        ("clients", |report| report.clients.to_string()),
-        ("served", |report| report.served.to_string()),
-        ("starved", |report| report.starved.to_string()),
-        ("replies", |report| report.replies.to_string()),
-        ("elapsed", |report| format!("{:.3} s", report.elapsed_s)),
+    let rows = [
+        ("clients", v2.clients.to_string(), v3.clients.to_string()),
+        ("served", v2.served.to_string(), v3.served.to_string()),
+        ("starved", v2.starved.to_string(), v3.starved.to_string()),
+        ("replies", v2.replies.to_string(), v3.replies.to_string()),
+        ("elapsed", format!("{:.3} s", v2.elapsed_s), format!("{:.3} s", v3.elapsed_s)),
     ];
     let mut table = format!("{:<10}{:>12}{:>12}\n", "", "server-v2", "server-v3");
-    for (name, value) in rows {
-        table += &format!("{name:<10}{:>12}{:>12}\n", value(v2), value(v3));
+    for (name, v2_value, v3_value) in rows {
+        table += &format!("{name:<10}{v2_value:>12}{v3_value:>12}\n");
     }
     table
 }
