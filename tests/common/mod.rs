@@ -76,13 +76,20 @@ pub struct Running {
 impl Running {
     /// Starts `program` with `args`, its standard streams piped.
     pub fn start(program: &str, args: &[&str]) -> Running {
-        let mut child = Command::new(binary(program))
-            .args(args)
+        let mut command = Command::new(binary(program));
+        command.args(args);
+        Running::start_command(command)
+    }
+
+    /// Starts any prepared `command` (a program from outside the workspace,
+    /// such as `java`), its standard streams piped.
+    pub fn start_command(mut command: Command) -> Running {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {program}: {error}"));
+            .unwrap_or_else(|error| panic!("cannot start {:?}: {error}", command.get_program()));
         let stdout = child.stdout.take().expect("piped stdout");
         let mut stderr = child.stderr.take().expect("piped stderr");
         let (sender, lines) = mpsc::channel();
@@ -192,7 +199,12 @@ pub struct Server {
 impl Server {
     /// Starts `program --port 0 <args>` and waits for its `listening on` line.
     pub fn start(program: &str, args: &[&str]) -> Server {
-        let mut process = Running::start(program, &[&["--port", "0"], args].concat());
+        Server::from_process(Running::start(program, &[&["--port", "0"], args].concat()))
+    }
+
+    /// Takes a server already started (from the workspace or not) and waits
+    /// for its `listening on <address>:<port>` line.
+    pub fn from_process(mut process: Running) -> Server {
         let line = process.expect_line("listening on ");
         let port = line
             .rsplit(':')
