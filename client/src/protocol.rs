@@ -60,7 +60,7 @@ pub enum ProtocolError {
     ClosedMidMessage,
     /// The payload is not modified UTF-8 that makes Rust text.
     #[error("invalid message: {0}")]
-    Invalid(#[from] DecodeError),
+    Invalid(DecodeError),
     /// The message needs more than [`MAX_FRAME_PAYLOAD`] bytes; nothing was
     /// written (Java throws `UTFDataFormatException` here).
     #[error("message too long for one frame: {len} bytes encoded, at most 65535")]
@@ -71,6 +71,14 @@ pub enum ProtocolError {
     /// The connection itself failed (reset, timed out, ...).
     #[error(transparent)]
     Io(#[from] io::Error),
+}
+
+// Not `#[from]`: that would also make the `DecodeError` the error's source,
+// and an error chain printed on one line would say the reason twice.
+impl From<DecodeError> for ProtocolError {
+    fn from(error: DecodeError) -> ProtocolError {
+        ProtocolError::Invalid(error)
+    }
 }
 
 /// Why a payload is not a message: each case mirrors a refusal of the JDK's

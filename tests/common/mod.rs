@@ -138,6 +138,22 @@ impl Running {
         }
     }
 
+    /// Waits until `count` stdout lines contain `needle`; returns the last.
+    pub fn expect_nth_line(&mut self, needle: &str, count: usize) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let matching: Vec<&String> = self.stdout.iter().filter(|line| line.contains(needle)).collect();
+            if matching.len() >= count {
+                return matching[count - 1].clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => self.stdout.push(line),
+                Err(_) => panic!("fewer than {count} lines containing {needle:?} within {PATIENCE:?}"),
+            }
+        }
+    }
+
     /// Writes `text` to the program's standard input.
     pub fn type_in(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin still open");
@@ -299,6 +315,11 @@ impl Peer {
             other => panic!("expected the connection to be closed, got {other:?}"),
         }
     }
+}
+
+/// The server side of the connection from `client_port` to `server_port`.
+pub fn server_side_row(rows: &[TcpRow], server_port: u16, client_port: u16) -> Option<TcpRow> {
+    kernel::server_side(rows, server_port, client_port).cloned()
 }
 
 /// Waits until `question` finds an answer in the kernel's TCP table, and
