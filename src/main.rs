@@ -263,7 +263,11 @@ fn side_by_side(v2: &Report, v3: &Report) -> String {
         ("served", v2.served.to_string(), v3.served.to_string()),
         ("starved", v2.starved.to_string(), v3.starved.to_string()),
         ("replies", v2.replies.to_string(), v3.replies.to_string()),
-        ("elapsed", format!("{:.3} s", v2.elapsed_s), format!("{:.3} s", v3.elapsed_s)),
+        (
+            "elapsed",
+            format!("{:.3} s", v2.elapsed_s),
+            format!("{:.3} s", v3.elapsed_s),
+        ),
     ];
     let mut table = format!("{:<10}{:>12}{:>12}\n", "", "server-v2", "server-v3");
     for (name, v2_value, v3_value) in rows {
