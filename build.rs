@@ -1,44 +1,50 @@
-//! Finds out whether this machine has a JDK, for the Java interop tests
-//! (tests/java_interop.rs).
+//! Finds out whether this machine has the tools some tests drive: a JDK for
+//! the Java interop tests (tests/java_interop.rs), and tmux for the
+//! side-by-side script's test (tests/side_by_side.rs).
 //!
-//! Without `javac` the tests are marked ignored (cfg `javac_missing`), so
-//! `cargo test` says they did not run rather than pretend they passed. On CI
-//! (`CI=true`) they always run, and fail loudly if the JDK is missing.
+//! A missing tool marks its tests ignored (cfg `javac_missing`,
+//! `tmux_missing`), so `cargo test` says they did not run rather than pretend
+//! they passed. On CI (`CI=true`) they always run, and fail loudly if the tool
+//! is missing.
 
 use std::env;
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(javac_missing)");
     for variable in ["PATH", "JAVA_HOME", "CI"] {
         println!("cargo::rerun-if-env-changed={variable}");
     }
+    let java_home_bin = env::var_os("JAVA_HOME").map(|home| PathBuf::from(home).join("bin"));
+    look_for("javac", java_home_bin, "javac_missing");
+    look_for("tmux", None, "tmux_missing");
+}
 
-    // The places the tests look: every directory on PATH, then $JAVA_HOME/bin.
-    let path_dirs: Vec<PathBuf> = env::var_os("PATH")
+/// Sets `cfg` unless `tool` is on PATH or in `extra_dir`, or CI=true.
+fn look_for(tool: &str, extra_dir: Option<PathBuf>, cfg: &str) {
+    println!("cargo::rustc-check-cfg=cfg({cfg})");
+    // The places the tests look: every directory on PATH, then `extra_dir`.
+    let dirs: Vec<PathBuf> = env::var_os("PATH")
         .map(|path| env::split_paths(&path).collect())
         .unwrap_or_default();
-    let java_home_bin = env::var_os("JAVA_HOME").map(|home| PathBuf::from(home).join("bin"));
-    let javac_name = format!("javac{}", env::consts::EXE_SUFFIX);
-    let javac = path_dirs
+    let dirs: Vec<PathBuf> = dirs.into_iter().chain(extra_dir).collect();
+    let name = format!("{tool}{}", env::consts::EXE_SUFFIX);
+    match dirs
         .iter()
-        .chain(&java_home_bin)
-        .map(|dir| dir.join(&javac_name))
-        .find(|candidate| candidate.is_file());
-
-    match javac {
-        // Removing the JDK later removes this file, which reruns this script.
-        Some(javac) => println!("cargo::rerun-if-changed={}", javac.display()),
+        .map(|dir| dir.join(&name))
+        .find(|candidate| candidate.is_file())
+    {
+        // Removing the tool later removes this file, which reruns this script.
+        Some(found) => println!("cargo::rerun-if-changed={}", found.display()),
         None => {
-            // Installing a JDK later changes one of these directories. Only the
-            // existing ones: a missing path would rerun this script every build.
-            for dir in path_dirs.iter().chain(&java_home_bin).filter(|dir| dir.is_dir()) {
+            // Installing the tool later changes one of these directories. Only
+            // the existing ones: a missing path would rerun this script every build.
+            for dir in dirs.iter().filter(|dir| dir.is_dir()) {
                 println!("cargo::rerun-if-changed={}", dir.display());
             }
             if env::var("CI").as_deref() == Ok("true") {
-                println!("cargo::warning=no javac found and CI=true: the Java interop tests will fail");
+                println!("cargo::warning=no {tool} found and CI=true: the tests that need it will fail");
             } else {
-                println!("cargo::rustc-cfg=javac_missing");
+                println!("cargo::rustc-cfg={cfg}");
             }
         }
     }
