@@ -1,0 +1,331 @@
+//! How far does one thread per client go, and what does it cost?
+//!
+//! `cargo bench --bench thread_per_client` drives, with `crowd`'s engine and
+//! interleaved round by round:
+//! - **server-v3** (the release build, `--quiet`);
+//! - **the same design written plainly in Java** (benches/java/
+//!   ThreadPerClientServer.java: a platform thread per client,
+//!   `readUTF`/`writeUTF`), compiled with `javac` here;
+//! - **the floor**: a thread in this process that answers the same frames over
+//!   loopback TCP with nothing else to do, the most one connection can carry
+//!   on this machine.
+//!
+//! Each is measured at 1 client × 20,000 messages, 50 × 2,000 and 500 × 100,
+//! each run on a fresh server after a short warm-up on the same server. The
+//! table gives the median of the rounds (`BENCH_ROUNDS`, default 3): replies
+//! per second, round-trip p50/p99, and each server's peak resident memory
+//! (`VmHWM`) and peak thread count, read from /proc. It is printed and
+//! written to docs/benchmark.md.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use client::crowd::{Crowd, Report};
+use common::{Running, Server};
+
+/// (clients, messages per client)
+const WORKLOADS: [(usize, usize); 3] = [(1, 20_000), (50, 2_000), (500, 100)];
+
+/// Both servers get the same listen backlog, large enough that the 500
+/// clients' burst of connects is never dropped.
+const BACKLOG: &str = "1024";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    Rust,
+    Java,
+    Floor,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Rust => "server-v3",
+            Target::Java => "Java",
+            Target::Floor => "floor",
+        }
+    }
+}
+
+/// One measured run.
+#[derive(Clone)]
+struct Sample {
+    report: Report,
+    /// Peak resident memory in KiB, and peak thread count; none for the floor.
+    peak_rss_kib: Option<u64>,
+    peak_threads: Option<u64>,
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported.
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(3);
+    let java_classes = compile_java();
+    let mut samples: Vec<(usize, Target, Sample)> = Vec::new();
+    for round in 1..=rounds {
+        for (index, &(clients, messages)) in WORKLOADS.iter().enumerate() {
+            let targets: &[Target] = if clients == 1 {
+                &[Target::Rust, Target::Java, Target::Floor]
+            } else {
+                &[Target::Rust, Target::Java]
+            };
+            for &target in targets {
+                let sample = measure(target, clients, messages, &java_classes);
+                eprintln!(
+                    "round {round}/{rounds}: {:>9} {clients:>3} x {messages:>6}: {:>8.0} replies/s, p50 {:>5} us, p99 {:>5} us, rss {:>7} KiB, threads {:>4}",
+                    target.name(),
+                    sample.report.replies_per_s,
+                    sample.report.p50_us,
+                    sample.report.p99_us,
+                    show(sample.peak_rss_kib),
+                    show(sample.peak_threads),
+                );
+                samples.push((index, target, sample));
+            }
+        }
+    }
+
+    let table = table(&samples, rounds);
+    println!("\n{table}");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/benchmark.md");
+    std::fs::write(&path, table).expect("writing docs/benchmark.md");
+    println!("written to {}", path.display());
+}
+
+/// Starts a fresh server, warms it up, measures one crowd against it, and
+/// reads its peak memory and threads.
+fn measure(target: Target, clients: usize, messages: usize, java_classes: &Path) -> Sample {
+    let server = match target {
+        Target::Rust => Some(Server::start("server-v3", &["--quiet", "--backlog", BACKLOG])),
+        Target::Java => {
+            let mut java = Command::new("java");
+            java.args([
+                "-cp",
+                &java_classes.display().to_string(),
+                "ThreadPerClientServer",
+                BACKLOG,
+            ]);
+            Some(Server::from_process(Running::start_command(java)))
+        }
+        Target::Floor => None,
+    };
+    let port = match &server {
+        Some(server) => server.port,
+        None => floor_server(),
+    };
+    let pid = server.as_ref().map(|server| server.process.child.id());
+
+    // Warm-up: a tenth of the messages (JIT compilation for Java, page
+    // faults and allocator arenas for both).
+    let warm_up = crowd(port, clients, (messages / 10).max(1));
+    assert_eq!(
+        warm_up.replies as usize,
+        clients * (messages / 10).max(1),
+        "warm-up of {}",
+        target.name()
+    );
+
+    let threads = pid.map(ThreadSampler::start);
+    let report = crowd(port, clients, messages);
+    let peak_threads = threads.map(ThreadSampler::stop);
+    assert_eq!(
+        report.replies as usize,
+        clients * messages,
+        "{} lost replies: {report:?}",
+        target.name()
+    );
+    let peak_rss_kib = pid.map(|pid| status_field(pid, "VmHWM:"));
+    Sample {
+        report,
+        peak_rss_kib,
+        peak_threads,
+    }
+}
+
+fn crowd(port: u16, clients: usize, messages: usize) -> Report {
+    let mut crowd = Crowd::new("127.0.0.1", port, clients, messages).expect("127.0.0.1 resolves");
+    crowd.timeout = Duration::from_secs(10);
+    crowd.run(|_| {}).expect("the crowd runs")
+}
+
+/// The floor: a thread that answers every frame with the same reply frame,
+/// reading the length and the payload and writing a frame made beforehand:
+/// no decoding, no allocation, no logging. Serves connections one after
+/// another (the warm-up's, then the measured one's).
+fn floor_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding the floor's port");
+    let port = listener.local_addr().expect("the floor's port").port();
+    let mut reply = Vec::new();
+    client::protocol::write_utf(&mut reply, "Hello World!").expect("a small frame");
+    thread::spawn(move || {
+        for connection in listener.incoming() {
+            let Ok(mut socket) = connection else { continue };
+            // "Hello", the crowd's message, is 2 + 5 bytes. The final "exit"
+            // is shorter: the read fails when the client closes after it.
+            let mut frame = [0u8; 2 + 5];
+            while socket.read_exact(&mut frame).is_ok() && socket.write_all(&reply).is_ok() {}
+        }
+    });
+    port
+}
+
+/// Samples a process's thread count every 2 ms and keeps the peak.
+struct ThreadSampler {
+    running: Arc<AtomicBool>,
+    sampler: thread::JoinHandle<u64>,
+}
+
+impl ThreadSampler {
+    fn start(pid: u32) -> ThreadSampler {
+        let running = Arc::new(AtomicBool::new(true));
+        let still_running = running.clone();
+        let sampler = thread::spawn(move || {
+            let mut peak = 0;
+            while still_running.load(Ordering::Relaxed) {
+                peak = peak.max(status_field(pid, "Threads:"));
+                thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        });
+        ThreadSampler { running, sampler }
+    }
+
+    fn stop(self) -> u64 {
+        self.running.store(false, Ordering::Relaxed);
+        self.sampler.join().expect("the thread sampler")
+    }
+}
+
+/// A number from /proc/<pid>/status, e.g. `VmHWM:` (KiB) or `Threads:`.
+fn status_field(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("reading /proc/<pid>/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|value| value.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+/// Compiles the Java server into the target directory; returns the class path.
+fn compile_java() -> std::path::PathBuf {
+    let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-java");
+    std::fs::create_dir_all(&classes).expect("creating the Java class directory");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/java/ThreadPerClientServer.java");
+    let status = Command::new("javac")
+        .arg("-d")
+        .arg(&classes)
+        .arg(&source)
+        .status()
+        .expect("the benchmark needs a JDK: install one (apt-get install default-jdk-headless)");
+    assert!(status.success(), "javac failed on {}", source.display());
+    classes
+}
+
+fn median_by(samples: &[&Sample], value: impl Fn(&Sample) -> f64) -> f64 {
+    let mut values: Vec<f64> = samples.iter().map(|sample| value(sample)).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn show(value: Option<u64>) -> String {
+    value.map_or("-".to_string(), |value| value.to_string())
+}
+
+/// The Markdown table of medians, with the ratios.
+fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmark: one thread per client\n");
+    let _ = writeln!(
+        out,
+        "Written by `cargo bench --bench thread_per_client` ({rounds} rounds, interleaved; medians). \
+         Machine: {} cores, {}; {}; {}.\n",
+        thread::available_parallelism().map_or(0, |cores| cores.get()),
+        first_line("uname", &["-sr"]),
+        first_line("rustc", &["--version"]),
+        first_line("java", &["-version"]),
+    );
+    let _ = writeln!(
+        out,
+        "| clients × messages | server | replies/s | p50 µs | p99 µs | peak RSS | peak threads |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    let mut ratios = String::new();
+    for (index, &(clients, messages)) in WORKLOADS.iter().enumerate() {
+        let mut rates = Vec::new();
+        for target in [Target::Rust, Target::Java, Target::Floor] {
+            let runs: Vec<&Sample> = samples
+                .iter()
+                .filter(|(workload, of, _)| *workload == index && *of == target)
+                .map(|(_, _, sample)| sample)
+                .collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let rate = median_by(&runs, |sample| sample.report.replies_per_s);
+            let rss = runs[0]
+                .peak_rss_kib
+                .map(|_| median_by(&runs, |sample| sample.peak_rss_kib.unwrap_or(0) as f64));
+            let threads = runs[0]
+                .peak_threads
+                .map(|_| median_by(&runs, |s| s.peak_threads.unwrap_or(0) as f64));
+            let _ = writeln!(
+                out,
+                "| {clients} × {messages} | {} | {rate:.0} | {:.0} | {:.0} | {} | {} |",
+                target.name(),
+                median_by(&runs, |sample| sample.report.p50_us as f64),
+                median_by(&runs, |sample| sample.report.p99_us as f64),
+                rss.map_or("-".to_string(), |kib| format!("{:.1} MiB", kib / 1024.0)),
+                threads.map_or("-".to_string(), |threads| format!("{threads:.0}")),
+            );
+            rates.push((target, rate));
+        }
+        let rate_of = |wanted: Target| {
+            rates
+                .iter()
+                .find(|(target, _)| *target == wanted)
+                .map(|(_, rate)| *rate)
+        };
+        if let (Some(rust), Some(java)) = (rate_of(Target::Rust), rate_of(Target::Java)) {
+            let _ = write!(
+                ratios,
+                "\n- {clients} × {messages}: server-v3 / Java = {:.2}",
+                rust / java
+            );
+            if let Some(floor) = rate_of(Target::Floor) {
+                let _ = write!(ratios, ", server-v3 / floor = {:.2}", rust / floor);
+            }
+        }
+    }
+    let _ = writeln!(out, "\nRatios of replies per second:{ratios}");
+    out
+}
+
+/// The first line a command prints (on stdout or stderr), or "unknown".
+fn first_line(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|output| {
+            let text = if output.stdout.is_empty() {
+                output.stderr
+            } else {
+                output.stdout
+            };
+            String::from_utf8_lossy(&text).lines().next().map(str::to_string)
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
