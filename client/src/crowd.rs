@@ -1,31 +1,31 @@
 //! A crowd of clients at once: the engine behind the `crowd` binary, the
 //! tour's side-by-side table, and the benchmarks.
 //!
-//! Each client runs on its own small thread: connect, then send a message and
-//! wait for its reply, `messages` times, then send `exit`. A client that hears
-//! nothing for `timeout` gives up: it is *starved*. Against server-v2 that is
-//! every client but the first; against server-v3, none.
+//! Every client connects, then all start together: each sends a message and
+//! waits for its reply, `messages` times, then sends `exit`. A client that
+//! hears nothing for `timeout` gives up: it is *starved*. Against server-v2
+//! that is every client but the first; against server-v3, none.
 //!
-//! The crowd must never be what limits a measurement, so a client's hot path
-//! allocates nothing and shares nothing: the request frame and the expected
-//! reply frame are encoded once, each round trip is one `write` and reads into
-//! a buffer made beforehand, and each client keeps its own latencies, merged
-//! only at the end.
+//! The crowd must never be what limits a measurement, so it is not built like
+//! the servers it measures. A few threads (one per core) each drive many
+//! clients with non-blocking sockets and one `epoll` (through `mio`): a reply
+//! costs one `read` and the next request one `write`, with no thread switch
+//! per message. Nothing is allocated per message: the request and the
+//! expected reply are encoded once, and each client keeps its own latencies,
+//! merged at the end.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
 
 use crate::protocol::write_utf;
-
-/// The stack of each client thread: it only moves bytes between buffers on
-/// the heap, so a small stack lets a crowd of thousands fit in memory.
-const CLIENT_STACK_SIZE: usize = 64 * 1024;
 
 /// What a crowd does.
 #[derive(Debug, Clone)]
@@ -75,6 +75,7 @@ struct ClientOutcome {
     connection: Result<(), io::ErrorKind>,
     /// When the client finished.
     ended: Instant,
+    /// Replies that were not `message + " World!"`.
     wrong_replies: u64,
     /// One entry per correct reply, in microseconds.
     round_trips: Vec<u64>,
@@ -101,8 +102,8 @@ impl Crowd {
     /// Runs the crowd to its end and reports. `progress` is told the number
     /// of replies so far, about every 200 ms, while the crowd runs.
     ///
-    /// Fails only when the crowd could not run at all: no server listening,
-    /// or a message that does not fit in a frame. Starved clients are a
+    /// Fails only when the crowd could not run at all: no client could
+    /// connect, or the message does not fit in a frame. Starved clients are a
     /// result, not a failure.
     ///
     /// ```no_run
@@ -112,46 +113,46 @@ impl Crowd {
     /// # Ok::<(), anyhow::Error>(())
     /// ```
     pub fn run(&self, mut progress: impl FnMut(u64)) -> Result<Report> {
-        let request = frame(&self.message)?;
-        let reply = frame(&format!("{} World!", self.message))?;
-        let (request, reply) = (Arc::new(request), Arc::new(reply));
+        let frames = Arc::new(Frames {
+            request: frame(&self.message)?,
+            reply: frame(&format!("{} World!", self.message))?,
+            exit: frame("exit")?,
+        });
+        let cores = thread::available_parallelism().map_or(1, |cores| cores.get());
+        let workers = cores.min(self.clients).max(1);
         let replies = Arc::new(AtomicU64::new(0));
-        // Every client connects, then all start talking together.
-        let start_line = Arc::new(Barrier::new(self.clients + 1));
+        // Every worker connects its clients, then all start talking together.
+        let start_line = Arc::new(Barrier::new(workers + 1));
 
-        let mut clients = Vec::with_capacity(self.clients);
-        for number in 1..=self.clients {
-            let (request, reply, replies, start_line) = (
-                request.clone(),
-                reply.clone(),
-                replies.clone(),
-                start_line.clone(),
-            );
-            let crowd = self.clone();
-            let spawned = thread::Builder::new()
-                .name(format!("crowd-{number}"))
-                .stack_size(CLIENT_STACK_SIZE)
-                .spawn(move || crowd.client(&request, &reply, &replies, &start_line));
-            match spawned {
-                Ok(client) => clients.push(client),
-                Err(error) => {
-                    // The threads already started are waiting at the barrier
-                    // for a count that can no longer be reached.
-                    bail!("cannot start client thread {number}: {error}; try fewer --clients")
-                }
-            }
+        let mut handles = Vec::with_capacity(workers);
+        for worker in 0..workers {
+            // Clients worker, worker + workers, worker + 2 * workers, ...
+            let clients = (worker..self.clients).step_by(workers).count();
+            let (crowd, frames, replies, start_line) =
+                (self.clone(), frames.clone(), replies.clone(), start_line.clone());
+            let handle = thread::Builder::new()
+                .name(format!("crowd-{}", worker + 1))
+                .spawn(move || {
+                    let worker = Worker::connect(&crowd, &frames, clients);
+                    // Whatever happened, meet the others, so that no one waits for ever.
+                    start_line.wait();
+                    worker?.talk(&replies)
+                })
+                .context("cannot start the crowd's threads")?;
+            handles.push(handle);
         }
 
         start_line.wait();
         let started = Instant::now();
-        while !clients.iter().all(|client| client.is_finished()) {
+        while !handles.iter().all(|handle| handle.is_finished()) {
             progress(replies.load(Ordering::Relaxed));
             thread::park_timeout(Duration::from_millis(200));
         }
-        let outcomes: Vec<ClientOutcome> = clients
-            .into_iter()
-            .map(|client| client.join().expect("a crowd client panicked"))
-            .collect();
+        let mut outcomes = Vec::with_capacity(self.clients);
+        for handle in handles {
+            let worker_outcomes = handle.join().expect("a crowd thread panicked");
+            outcomes.extend(worker_outcomes.context("the crowd's event loop failed")?);
+        }
         // No client connected at all: there is no server to measure.
         if let Some(Err(reason)) = outcomes.first().map(|outcome| outcome.connection) {
             if outcomes.iter().all(|outcome| outcome.connection.is_err()) {
@@ -171,59 +172,226 @@ impl Crowd {
             ended.saturating_duration_since(started),
         ))
     }
+}
 
-    /// One client, start to end.
-    fn client(
-        &self,
-        request: &[u8],
-        reply: &[u8],
-        replies: &AtomicU64,
-        start_line: &Barrier,
-    ) -> ClientOutcome {
-        let connection = TcpStream::connect_timeout(&self.server, self.timeout);
-        start_line.wait();
-        let mut outcome = ClientOutcome {
-            connection: connection.as_ref().map(|_| ()).map_err(io::Error::kind),
-            ended: Instant::now(),
-            wrong_replies: 0,
-            round_trips: Vec::with_capacity(self.messages),
+/// The frames every client sends and expects, encoded once.
+struct Frames {
+    request: Vec<u8>,
+    reply: Vec<u8>,
+    exit: Vec<u8>,
+}
+
+/// Where a client is in its conversation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The handshake is under way.
+    Connecting,
+    /// Connected, waiting for the others.
+    Ready,
+    /// A request is out; part of the reply may be in.
+    AwaitingReply,
+    /// Finished: served, starved, refused or closed.
+    Done,
+}
+
+/// One client of a worker.
+struct Client {
+    socket: TcpStream,
+    stage: Stage,
+    /// The reply so far: `filled` bytes of it.
+    received: Vec<u8>,
+    filled: usize,
+    /// Requests still to send after the current one.
+    remaining: usize,
+    sent_at: Instant,
+    /// When this client gives up if nothing arrives.
+    deadline: Instant,
+    outcome: ClientOutcome,
+}
+
+/// One thread's share of the crowd, on one `epoll`.
+struct Worker<'a> {
+    crowd: &'a Crowd,
+    frames: &'a Frames,
+    poll: Poll,
+    events: Events,
+    clients: Vec<Client>,
+    /// Clients that never had a socket (out of descriptors, say).
+    failed: Vec<ClientOutcome>,
+}
+
+impl<'a> Worker<'a> {
+    /// Phase 1: starts `count` non-blocking connects and waits until every
+    /// handshake has completed, failed, or timed out.
+    fn connect(crowd: &'a Crowd, frames: &'a Frames, count: usize) -> io::Result<Worker<'a>> {
+        let mut worker = Worker {
+            crowd,
+            frames,
+            poll: Poll::new()?,
+            events: Events::with_capacity(1024),
+            clients: Vec::with_capacity(count),
+            failed: Vec::new(),
         };
-        let Ok(mut socket) = connection else {
-            return outcome;
-        };
-        self.talk(&mut socket, request, reply, replies, &mut outcome);
-        outcome.ended = Instant::now();
-        outcome
+        let now = Instant::now();
+        for _ in 0..count {
+            let outcome = ClientOutcome {
+                connection: Err(io::ErrorKind::TimedOut),
+                ended: now,
+                wrong_replies: 0,
+                round_trips: Vec::with_capacity(crowd.messages),
+            };
+            match TcpStream::connect(crowd.server) {
+                Ok(mut socket) => {
+                    let token = Token(worker.clients.len());
+                    worker
+                        .poll
+                        .registry()
+                        .register(&mut socket, token, Interest::WRITABLE)?;
+                    worker.clients.push(Client {
+                        socket,
+                        stage: Stage::Connecting,
+                        received: vec![0; frames.reply.len()],
+                        filled: 0,
+                        remaining: crowd.messages,
+                        sent_at: now,
+                        deadline: now + crowd.timeout,
+                        outcome,
+                    });
+                }
+                Err(error) => worker.failed.push(ClientOutcome {
+                    connection: Err(error.kind()),
+                    ..outcome
+                }),
+            }
+        }
+        worker.drive(Stage::Connecting, &AtomicU64::new(0))?;
+        Ok(worker)
     }
 
-    /// A connected client's messages, one round trip at a time.
-    fn talk(
-        &self,
-        socket: &mut TcpStream,
-        request: &[u8],
-        reply: &[u8],
-        replies: &AtomicU64,
-        outcome: &mut ClientOutcome,
-    ) {
-        if socket.set_read_timeout(Some(self.timeout)).is_err() {
-            return;
-        }
-        let mut received = vec![0u8; reply.len()];
-        for _ in 0..self.messages {
-            let sent = Instant::now();
-            // The reply's length is known, so read exactly that many bytes: a
-            // reply of another length shows up as a mismatch or a time-out.
-            if socket.write_all(request).is_err() || socket.read_exact(&mut received).is_err() {
-                return; // starved, reset or closed: this client is done
+    /// Phase 2: every connected client talks until it is served or starved.
+    fn talk(mut self, replies: &AtomicU64) -> io::Result<Vec<ClientOutcome>> {
+        for (index, client) in self.clients.iter_mut().enumerate() {
+            if client.stage == Stage::Ready {
+                self.poll
+                    .registry()
+                    .reregister(&mut client.socket, Token(index), Interest::READABLE)?;
+                client.send_next(self.frames, self.crowd.timeout);
             }
-            if received != reply {
-                outcome.wrong_replies += 1;
-                return;
-            }
-            outcome.round_trips.push(sent.elapsed().as_micros() as u64);
-            replies.fetch_add(1, Ordering::Relaxed);
         }
-        let _ = write_utf(socket, "exit");
+        self.drive(Stage::AwaitingReply, replies)?;
+        Ok(self
+            .clients
+            .into_iter()
+            .map(|client| client.outcome)
+            .chain(self.failed)
+            .collect())
+    }
+
+    /// Handles events until no client is at `stage` any more.
+    fn drive(&mut self, stage: Stage, replies: &AtomicU64) -> io::Result<()> {
+        // Deadlines are checked every 10 ms: finer than any time-out, and
+        // cheap even with thousands of clients.
+        const SWEEP: Duration = Duration::from_millis(10);
+        let mut next_sweep = Instant::now() + SWEEP;
+        while self.clients.iter().any(|client| client.stage == stage) {
+            match self.poll.poll(&mut self.events, Some(SWEEP)) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                other => other?,
+            }
+            for event in self.events.iter() {
+                let client = &mut self.clients[event.token().0];
+                match client.stage {
+                    Stage::Connecting => client.finish_connect(),
+                    Stage::AwaitingReply => client.read_reply(self.frames, self.crowd.timeout, replies),
+                    Stage::Ready | Stage::Done => {}
+                }
+            }
+            let now = Instant::now();
+            if now >= next_sweep {
+                for client in self.clients.iter_mut().filter(|client| client.stage == stage) {
+                    if now >= client.deadline {
+                        client.finish(); // starved, or its connect timed out
+                    }
+                }
+                next_sweep = now + SWEEP;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Client {
+    /// The socket became writable: the handshake is done, or failed.
+    fn finish_connect(&mut self) {
+        match self.socket.take_error() {
+            Ok(None) => {}
+            Ok(Some(error)) | Err(error) => {
+                self.outcome.connection = Err(error.kind());
+                return self.finish();
+            }
+        }
+        match self.socket.peer_addr() {
+            Ok(_) => {
+                self.outcome.connection = Ok(());
+                self.stage = Stage::Ready;
+            }
+            // Not yet: a spurious wake-up.
+            Err(error) if error.kind() == io::ErrorKind::NotConnected => {}
+            Err(error) => {
+                self.outcome.connection = Err(error.kind());
+                self.finish();
+            }
+        }
+    }
+
+    /// Sends the next request, or `exit` when none is left.
+    fn send_next(&mut self, frames: &Frames, timeout: Duration) {
+        if self.remaining == 0 {
+            // The reply to `exit` never comes; the server just closes.
+            let _ = self.socket.write_all(&frames.exit);
+            return self.finish();
+        }
+        self.remaining -= 1;
+        self.filled = 0;
+        self.sent_at = Instant::now();
+        self.deadline = self.sent_at + timeout;
+        // A small frame into an empty send buffer is written whole at once.
+        match self.socket.write(&frames.request) {
+            Ok(written) if written == frames.request.len() => self.stage = Stage::AwaitingReply,
+            _ => self.finish(),
+        }
+    }
+
+    /// The socket is readable: take what has arrived of the reply.
+    fn read_reply(&mut self, frames: &Frames, timeout: Duration, replies: &AtomicU64) {
+        loop {
+            match self.socket.read(&mut self.received[self.filled..]) {
+                Ok(0) => return self.finish(), // the server closed: done
+                Ok(read) => self.filled += read,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return self.finish(), // reset
+            }
+            if self.filled == self.received.len() {
+                if self.received != frames.reply {
+                    self.outcome.wrong_replies += 1;
+                    return self.finish();
+                }
+                self.outcome
+                    .round_trips
+                    .push(self.sent_at.elapsed().as_micros() as u64);
+                replies.fetch_add(1, Ordering::Relaxed);
+                // The reply was all there was to read: the server sends
+                // nothing unasked. The next reply's arrival is a new event,
+                // so no read is spent here to see `WouldBlock`.
+                return self.send_next(frames, timeout);
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.stage = Stage::Done;
+        self.outcome.ended = Instant::now();
     }
 }
 
