@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 
 use client::kernel::listener;
-use common::{wait_for_kernel, Peer, Running, Server, SILENCE};
+use common::{unused_port, wait_for_kernel, Peer, Running, Server, SILENCE};
 use serde_json::Value;
 
 /// Runs a program to its end and returns its stdout, asserting success.
@@ -129,7 +129,7 @@ fn crowd_prints_a_table() {
 
 #[test]
 fn crowd_without_a_server_says_so_and_fails() {
-    let port = free_port();
+    let port = unused_port();
     let mut crowd = Running::start("crowd", &["--port", &port.to_string(), "--clients", "2"]);
     let (status, stderr) = crowd.wait_exit();
     assert_eq!(status.code(), Some(1));
@@ -181,7 +181,7 @@ fn backlog_1_drops_the_fourth_clients_handshake() {
 fn client_v2_honours_local_port_even_right_after_a_previous_run() {
     let mut server = Server::start("server-v3", &[]);
     let port = server.port.to_string();
-    let local_port = free_port().to_string();
+    let local_port = unused_port().to_string();
     // The second run reuses the port while the first run's connection is in
     // TIME_WAIT: SO_REUSEADDR lets it bind.
     for run in 1..=2 {
@@ -207,13 +207,4 @@ fn client_v2_honours_local_port_even_right_after_a_previous_run() {
             .count(),
         2
     );
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -3,13 +3,12 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use client::kernel::{listener, server_side};
-use common::{wait_for_kernel, PATIENCE};
+use common::{unused_port, wait_for_kernel, PATIENCE};
 
 /// Ends the tmux session however the test ends.
 struct Session(String);
@@ -50,20 +49,13 @@ fn wait_for_screen(pane: &str, needle: &str) -> String {
     }
 }
 
-fn free_ports<const N: usize>() -> [u16; N] {
-    let listeners: Vec<TcpListener> = (0..N)
-        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
-        .collect();
-    std::array::from_fn(|index| listeners[index].local_addr().unwrap().port())
-}
-
 #[test]
 #[cfg_attr(
     tmux_missing,
     ignore = "no tmux on this machine: install it (apt-get install tmux) to run this test"
 )]
 fn side_by_side_shows_the_second_client_waiting() {
-    let [port, first, second] = free_ports();
+    let [port, first, second] = [unused_port(), unused_port(), unused_port()];
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/side-by-side.sh");
     let client_ports = format!("{first},{second}");
     let output = Command::new(script)

@@ -317,6 +317,23 @@ impl Peer {
     }
 }
 
+/// A port that is free now and that nothing else in the tests will take: it
+/// lies below the kernel's ephemeral range (32768 and up), where the kernel
+/// never puts a `--port 0` server or an outgoing connection. A port borrowed
+/// from a port-0 listener could be handed to someone else once released.
+pub fn unused_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    // Test processes that run side by side start at different places.
+    let start = (std::process::id() % 1000) as u16 * 12;
+    loop {
+        let candidate = 20_000 + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % 12_000;
+        if std::net::TcpListener::bind(("127.0.0.1", candidate)).is_ok() {
+            return candidate;
+        }
+    }
+}
+
 /// The server side of the connection from `client_port` to `server_port`.
 pub fn server_side_row(rows: &[TcpRow], server_port: u16, client_port: u16) -> Option<TcpRow> {
     kernel::server_side(rows, server_port, client_port).cloned()
