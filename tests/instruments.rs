@@ -141,6 +141,33 @@ fn crowd_without_a_server_says_so_and_fails() {
     assert!(stderr.contains("is the server running?"), "{stderr}");
 }
 
+#[test]
+fn crowd_says_when_the_open_file_limit_is_too_low_and_still_reports() {
+    let server = Server::start("server-v3", &["--quiet"]);
+    // A hard limit of 64 open files for 100 clients: crowd raises its soft
+    // limit to 64, warns, and the clients without a socket count as starved.
+    let crowd = common::binary("crowd").display().to_string();
+    let script = format!(
+        "ulimit -n 64 && exec {crowd} --port {} --clients 100 --messages 2 --json",
+        server.port
+    );
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", &script]);
+    let mut process = Running::start_command(command);
+    let (status, stderr) = process.wait_exit();
+    assert!(status.success(), "a crowd that ran exits 0: {stderr}");
+    assert!(
+        stderr.contains("100 clients need about 116 open files, but the limit is 64"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Run `ulimit -n 116` first"), "{stderr}");
+    let report: Value = serde_json::from_str(&process.stdout.join("\n")).unwrap();
+    let connected = report["connected"].as_u64().unwrap();
+    assert!(connected > 0 && connected < 100, "{report}");
+    assert_eq!(report["served"], connected, "{report}");
+    assert_eq!(report["starved"], 100 - connected, "{report}");
+}
+
 /// Linux queues backlog + 1 finished handshakes; with `--backlog 1`, and A
 /// accepted, B and C fill the queue and D's SYN is dropped.
 #[test]

@@ -50,7 +50,11 @@ fn client_v1_talks_to_server_v1_through_their_command_lines() {
 fn log_lines_have_the_lessons_shape() {
     let server = Server::start("server-v1", &["--quiet"]);
     // 12:34:56.789 [     main] listening on 127.0.0.1:41234
-    let line = &server.log()[0];
+    let line = server
+        .log()
+        .iter()
+        .find(|line| line.contains("listening on"))
+        .unwrap();
     let (time, rest) = line.split_at(12);
     assert!(
         time.chars().all(|c| c.is_ascii_digit() || c == ':' || c == '.'),
@@ -59,4 +63,13 @@ fn log_lines_have_the_lessons_shape() {
     assert_eq!(&time[2..3], ":", "{line}");
     assert_eq!(&time[8..9], ".", "{line}");
     assert!(rest.starts_with(" [     main] listening on 127.0.0.1:"), "{line}");
+    // Before it, the server says how many clients its open-file limit allows.
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|line| line.contains("] open-file limit ")),
+        "{:?}",
+        server.log()
+    );
 }

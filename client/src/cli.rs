@@ -55,7 +55,8 @@ pub fn finish(program: &str, result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// The whole `main` of a server: log in the lesson's format, bind and listen
+/// The whole `main` of a server: log in the lesson's format, raise the
+/// open-file limit (each client is an open file), bind and listen
 /// on the flags' address, hand the listening socket to the lesson's `serve`,
 /// and turn its result into the exit status.
 pub fn run_server(
@@ -64,6 +65,11 @@ pub fn run_server(
     serve: fn(std::net::TcpListener) -> anyhow::Result<()>,
 ) -> ExitCode {
     crate::logging::init(args.quiet);
+    let limit = crate::net::raise_open_file_limit();
+    log::info!(
+        "open-file limit {limit}: room for about {} clients",
+        limit.saturating_sub(16)
+    );
     let result = crate::net::listen(&args.host, args.port, args.backlog).and_then(serve);
     finish(program, result)
 }

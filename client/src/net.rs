@@ -108,3 +108,23 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
         .next()
         .with_context(|| format!("host {host:?} has no address: try --host 127.0.0.1"))
 }
+
+/// Raises this process's open-file limit to the most it may have (the hard
+/// limit), and returns the limit now in force.
+///
+/// Every connection is an open file. A shell's usual soft limit, 1024, would
+/// stop a server or a crowd near a thousand clients while the system allows
+/// far more; `ulimit -Hn` shows the ceiling, which only root can lift.
+///
+/// ```
+/// let limit = client::net::raise_open_file_limit();
+/// assert!(limit >= 64);
+/// ```
+pub fn raise_open_file_limit() -> u64 {
+    rlimit::increase_nofile_limit(u64::MAX).unwrap_or_else(|_| open_file_limit())
+}
+
+/// The open-file limit in force (the soft limit).
+pub fn open_file_limit() -> u64 {
+    rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(0, |(soft, _hard)| soft)
+}

@@ -40,13 +40,16 @@ pub fn serve(listener: TcpListener) -> Result<()> {
         // over the next finished handshake from the accept queue.
         let (socket, client) = match listener.accept() {
             Ok(accepted) => accepted,
+            Err(failure) if is_out_of_descriptors(&failure) => {
+                let limit = client::net::open_file_limit();
+                error!("accept failed: {failure}: the open-file limit, {limit}, is too low for this many clients; start the server from a shell after `ulimit -n {}`", limit * 2);
+                // The connection stays queued; let sessions end and free
+                // descriptors rather than spin on the same failure.
+                thread::sleep(Duration::from_millis(100));
+                continue;
+            }
             Err(failure) => {
                 error!("accept failed: {failure}");
-                if is_out_of_descriptors(&failure) {
-                    // The connection stays queued; let sessions end and
-                    // free descriptors rather than spin on the same failure.
-                    thread::sleep(Duration::from_millis(100));
-                }
                 continue;
             }
         };

@@ -51,6 +51,17 @@ fn run(args: &Args) -> Result<()> {
     crowd.timeout = Duration::from_millis(args.timeout_ms);
     crowd.message = args.message.clone();
 
+    // Each client is an open file; say so before the crowd fails for it.
+    let limit = client::net::raise_open_file_limit();
+    let needed = u64::from(args.clients) + 16;
+    if needed > limit {
+        eprintln!(
+            "crowd: warning: {} clients need about {needed} open files, but the limit is {limit}; \
+             some will fail to connect. Run `ulimit -n {needed}` first (`ulimit -Hn` shows the most allowed)",
+            args.clients
+        );
+    }
+
     let started = Instant::now();
     let show_progress = io::stderr().is_terminal();
     let expected = u64::from(args.clients) * u64::from(args.messages);
