@@ -36,9 +36,14 @@ use common::{Running, Server};
 /// (clients, messages per client)
 const WORKLOADS: [(usize, usize); 3] = [(1, 20_000), (50, 2_000), (500, 100)];
 
-/// Both servers get the same listen backlog, large enough that the 500
-/// clients' burst of connects is never dropped.
-const BACKLOG: &str = "1024";
+/// The scale runs, once each after the rounds: how far one thread per client
+/// goes, and what it costs in memory and threads.
+const SCALE: [(usize, usize); 2] = [(1_000, 10), (10_000, 10)];
+
+/// Both servers get the same listen backlog, as large as Linux allows by
+/// default (net.core.somaxconn, 4096), so that a burst of thousands of
+/// connects is queued rather than dropped.
+const BACKLOG: &str = "4096";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
@@ -83,6 +88,14 @@ fn main() {
             };
             for &target in targets {
                 let sample = measure(target, clients, messages, &java_classes);
+                let replies = sample.report.replies as usize;
+                assert_eq!(
+                    replies,
+                    clients * messages,
+                    "{} lost replies: {:?}",
+                    target.name(),
+                    sample.report
+                );
                 eprintln!(
                     "round {round}/{rounds}: {:>9} {clients:>3} x {messages:>6}: {:>8.0} replies/s, p50 {:>5} us, p99 {:>5} us, rss {:>7} KiB, threads {:>4}",
                     target.name(),
@@ -97,11 +110,45 @@ fn main() {
         }
     }
 
-    let table = table(&samples, rounds);
+    let mut table = table(&samples, rounds);
+    table += &scale_table(&java_classes);
     println!("\n{table}");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/benchmark.md");
     std::fs::write(&path, table).expect("writing docs/benchmark.md");
     println!("written to {}", path.display());
+}
+
+/// One run per scale and server, not interleaved: a table of peak memory and
+/// threads at 1,000 and 10,000 clients.
+fn scale_table(java_classes: &Path) -> String {
+    let mut out = String::from(
+        "\n## Scale\n\nOne run each, 10 messages per client, both servers with `--backlog 4096`.\n\n\
+         | clients | server | replies | replies/s | peak RSS | RSS per client | peak threads |\n\
+         |---:|---|---:|---:|---:|---:|---:|\n",
+    );
+    for (clients, messages) in SCALE {
+        for target in [Target::Rust, Target::Java] {
+            let sample = measure(target, clients, messages, java_classes);
+            let rss = sample.peak_rss_kib.unwrap_or(0);
+            eprintln!(
+                "scale: {:>9} {clients:>5} clients: {} replies, rss {rss} KiB",
+                target.name(),
+                sample.report.replies
+            );
+            let _ = writeln!(
+                out,
+                "| {clients} | {} | {} of {} | {:.0} | {:.1} MiB | {:.1} KiB | {} |",
+                target.name(),
+                sample.report.replies,
+                clients * messages,
+                sample.report.replies_per_s,
+                rss as f64 / 1024.0,
+                rss as f64 / clients as f64,
+                show(sample.peak_threads),
+            );
+        }
+    }
+    out
 }
 
 /// Starts a fresh server, warms it up, measures one crowd against it, and
@@ -129,23 +176,11 @@ fn measure(target: Target, clients: usize, messages: usize, java_classes: &Path)
 
     // Warm-up: a tenth of the messages (JIT compilation for Java, page
     // faults and allocator arenas for both).
-    let warm_up = crowd(port, clients, (messages / 10).max(1));
-    assert_eq!(
-        warm_up.replies as usize,
-        clients * (messages / 10).max(1),
-        "warm-up of {}",
-        target.name()
-    );
+    crowd(port, clients, (messages / 10).max(1));
 
     let threads = pid.map(ThreadSampler::start);
     let report = crowd(port, clients, messages);
     let peak_threads = threads.map(ThreadSampler::stop);
-    assert_eq!(
-        report.replies as usize,
-        clients * messages,
-        "{} lost replies: {report:?}",
-        target.name()
-    );
     let peak_rss_kib = pid.map(|pid| status_field(pid, "VmHWM:"));
     Sample {
         report,
