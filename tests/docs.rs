@@ -1,0 +1,528 @@
+//! The book's promises, checked on every `cargo test`:
+//!
+//! 1. every ```rust excerpt names its source file on its first line
+//!    (`// server-v2/src/lib.rs`) and its other lines are in that file, in
+//!    that order: each run of lines between `// ...` markers contiguous there
+//!    (lines compared with their surrounding whitespace trimmed, blank lines
+//!    skipped on both sides), and the runs one after another;
+//! 2. every relative Markdown link resolves to a file or a directory;
+//! 3. docs/en and docs/ko hold the same file names, once docs/ko holds any;
+//! 4. every chapter of docs/en has a ```mermaid diagram and ends with a
+//!    "## Try it" section.
+//!
+//! The files checked are README.md, docs/README.md and every .md file in
+//! docs/en and docs/ko. Until the Korean chapters exist, a link to
+//! docs/ko/NN-name.md counts as resolved when docs/en/NN-name.md exists: the
+//! index and the README link both languages from the start.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// The repository's root, where the paths in excerpts start.
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The `.md` files directly in `dir`, sorted; none if `dir` does not exist.
+fn markdown_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .map(|entry| entry.expect("reading a docs directory").path())
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every Markdown file of the book, the two READMEs first.
+fn book() -> Vec<PathBuf> {
+    let mut files = vec![root().join("README.md"), root().join("docs/README.md")];
+    for file in &files {
+        assert!(file.is_file(), "{} is missing", shown(file));
+    }
+    files.extend(markdown_in(&root().join("docs/en")));
+    files.extend(markdown_in(&root().join("docs/ko")));
+    files
+}
+
+/// A path as the messages show it: from the repository's root.
+fn shown(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap_or(path).display().to_string()
+}
+
+/// Whether a file name is a chapter's: two digits and a dash, `01-...md`.
+fn is_chapter(path: &Path) -> bool {
+    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or("");
+    let bytes = name.as_bytes();
+    bytes.len() > 3 && bytes[0].is_ascii_digit() && bytes[1].is_ascii_digit() && bytes[2] == b'-'
+}
+
+/// One fenced code block of a Markdown file.
+struct Block {
+    /// The info string's first word: `rust`, `mermaid`, `text`, ...
+    lang: String,
+    /// The 1-based line number of the block's first content line.
+    first_line: usize,
+    lines: Vec<String>,
+}
+
+/// A Markdown file split into its fenced blocks and the lines outside them
+/// (with their 1-based line numbers).
+struct Parsed {
+    blocks: Vec<Block>,
+    prose: Vec<(usize, String)>,
+}
+
+fn parse(text: &str) -> Parsed {
+    let mut parsed = Parsed {
+        blocks: Vec::new(),
+        prose: Vec::new(),
+    };
+    // The fence that opened the current block (```` ``` ```` or `~~~`, maybe longer).
+    let mut open: Option<(String, Block)> = None;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        let trimmed = line.trim_start();
+        let fence_char = trimmed.chars().next().filter(|c| *c == '`' || *c == '~');
+        let fence: String = match fence_char {
+            Some(c) => trimmed.chars().take_while(|&x| x == c).collect(),
+            None => String::new(),
+        };
+        match open.take() {
+            Some((opening, block)) => {
+                if fence.len() >= 3 && fence.starts_with(&opening) && trimmed[fence.len()..].trim().is_empty()
+                {
+                    parsed.blocks.push(block);
+                } else {
+                    let mut block = block;
+                    block.lines.push(line.to_string());
+                    open = Some((opening, block));
+                }
+            }
+            None if fence.len() >= 3 => {
+                let info = trimmed[fence.len()..].trim();
+                let lang = info
+                    .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let block = Block {
+                    lang,
+                    first_line: number + 1,
+                    lines: Vec::new(),
+                };
+                open = Some((fence, block));
+            }
+            None => parsed.prose.push((number, line.to_string())),
+        }
+    }
+    if let Some((_, block)) = open {
+        // An unclosed fence runs to the end of the file, as Markdown reads it.
+        parsed.blocks.push(block);
+    }
+    parsed
+}
+
+/// Reads one book file, panicking with its name if it cannot be read.
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|error| panic!("cannot read {}: {error}", shown(path)))
+}
+
+/// Fails with every problem found, one a line.
+fn report(what: &str, problems: Vec<String>) {
+    assert!(
+        problems.is_empty(),
+        "{what}: {} problem(s)\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 1. Excerpts
+// ---------------------------------------------------------------------------
+
+/// Checks one ```rust block against the file it names; `Err` says where
+/// and how it drifted.
+fn check_excerpt(doc: &Path, block: &Block) -> Result<(), String> {
+    let at = |line: usize| format!("{}:{line}", shown(doc));
+    let header = block.lines.first().map(|line| line.trim()).unwrap_or("");
+    let Some(source_path) = header.strip_prefix("// ").map(str::trim) else {
+        return Err(format!(
+            "{}: a rust block must start with a line `// <path of its source file>`, not {header:?}",
+            at(block.first_line)
+        ));
+    };
+    let source_file = root().join(source_path);
+    if source_path.is_empty() || !source_file.is_file() {
+        return Err(format!(
+            "{}: the excerpt names {source_path:?}, which is not a file of the repository",
+            at(block.first_line)
+        ));
+    }
+    let source_text = read(&source_file);
+    let source: Vec<&str> = source_text
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+
+    // The excerpt's lines after the header, trimmed, blank lines dropped,
+    // cut into runs at each `// ...`; each line keeps its line number.
+    let mut runs: Vec<Vec<(usize, &str)>> = vec![Vec::new()];
+    for (offset, line) in block.lines.iter().enumerate().skip(1) {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line == "// ..." {
+            runs.push(Vec::new());
+        } else {
+            let run = runs.last_mut().expect("there is always a run");
+            run.push((block.first_line + offset, line));
+        }
+    }
+
+    let mut cursor = 0; // the first source line the next run may start at
+    for run in runs.iter().filter(|run| !run.is_empty()) {
+        // Where this run matches longest, from the cursor on.
+        let mut best: Option<(usize, usize)> = None; // (start, lines matched)
+        for start in cursor..source.len() {
+            let matched = run
+                .iter()
+                .zip(&source[start..])
+                .take_while(|((_, excerpt), source)| excerpt == *source)
+                .count();
+            if matched == run.len() {
+                best = Some((start, matched));
+                break;
+            }
+            if matched > 0 && best.map_or(true, |(_, longest)| matched > longest) {
+                best = Some((start, matched));
+            }
+        }
+        match best {
+            Some((start, matched)) if matched == run.len() => cursor = start + matched,
+            Some((start, matched)) => {
+                let (line_number, drifted) = run[matched];
+                return Err(format!(
+                    "{}: the excerpt from {source_path} drifted at `{drifted}`: in {source_path}, \
+                     after `{}`, the next line is {}",
+                    at(line_number),
+                    run[matched - 1].1,
+                    source
+                        .get(start + matched)
+                        .map_or("the end of the file".to_string(), |line| format!("`{line}`")),
+                ));
+            }
+            None => {
+                let (line_number, drifted) = run[0];
+                let place = if cursor == 0 {
+                    "anywhere".to_string()
+                } else {
+                    format!("after `{}`", source[cursor - 1])
+                };
+                return Err(format!(
+                    "{}: the excerpt from {source_path} drifted at `{drifted}`: no such line in \
+                     {source_path} {place}",
+                    at(line_number),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn every_rust_excerpt_is_in_its_source_file_in_order() {
+    let mut problems = Vec::new();
+    let mut excerpts = 0;
+    for doc in book() {
+        for block in parse(&read(&doc))
+            .blocks
+            .iter()
+            .filter(|block| block.lang == "rust")
+        {
+            excerpts += 1;
+            if let Err(problem) = check_excerpt(&doc, block) {
+                problems.push(problem);
+            }
+        }
+    }
+    report("excerpts that drifted from the code", problems);
+    if !markdown_in(&root().join("docs/en")).is_empty() {
+        assert!(excerpts > 0, "the book quotes no code at all");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 2. Links
+// ---------------------------------------------------------------------------
+
+/// A line with its inline code spans blanked out, so that a link written
+/// inside backticks is not taken for a link.
+fn without_code_spans(line: &str) -> String {
+    let mut kept = String::with_capacity(line.len());
+    let mut in_code = false;
+    for c in line.chars() {
+        if c == '`' {
+            in_code = !in_code;
+            kept.push(' ');
+        } else if in_code {
+            kept.push(' ');
+        } else {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// The targets of the links in one line: `[text](target)`, `![alt](target)`
+/// and a reference definition `[name]: target`.
+fn link_targets(line: &str) -> Vec<String> {
+    let line = without_code_spans(line);
+    let mut targets = Vec::new();
+    let trimmed = line.trim_start();
+    if trimmed.starts_with('[') {
+        if let Some((label, rest)) = trimmed.split_once("]:") {
+            if !label.contains('(') {
+                if let Some(target) = rest.split_whitespace().next() {
+                    targets.push(target.to_string());
+                }
+            }
+        }
+    }
+    let mut rest = line.as_str();
+    while let Some(found) = rest.find("](") {
+        let after = &rest[found + 2..];
+        let Some(end) = after.find(')') else { break };
+        let inside = after[..end].trim();
+        // `(path "title")`: the path is the first word; `(<path>)` is allowed.
+        let target = inside.split_whitespace().next().unwrap_or("");
+        let target = target.trim_start_matches('<').trim_end_matches('>');
+        targets.push(target.to_string());
+        rest = &after[end..];
+    }
+    targets
+}
+
+/// `a/b/../c` as `a/c`, without asking the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
+}
+
+/// Whether a link to `target` (a file that does not exist) is a Korean
+/// chapter still to be written: docs/ko has no chapter yet, and the English
+/// one of the same name exists.
+fn is_pending_korean(target: &Path) -> bool {
+    let ko = root().join("docs/ko");
+    let Ok(relative) = target.strip_prefix(&ko) else {
+        return false;
+    };
+    markdown_in(&ko).is_empty() && root().join("docs/en").join(relative).is_file()
+}
+
+#[test]
+fn every_relative_link_resolves() {
+    let mut problems = Vec::new();
+    let mut links = 0;
+    for doc in book() {
+        let base = doc.parent().expect("a file has a directory");
+        for (number, line) in parse(&read(&doc)).prose {
+            for target in link_targets(&line) {
+                let lower = target.to_ascii_lowercase();
+                if target.is_empty()
+                    || target.starts_with('#')
+                    || lower.starts_with("http://")
+                    || lower.starts_with("https://")
+                    || lower.starts_with("mailto:")
+                {
+                    continue;
+                }
+                links += 1;
+                let path = target.split('#').next().unwrap_or("");
+                let resolved = normalize(&base.join(path));
+                if !resolved.exists() && !is_pending_korean(&resolved) {
+                    problems.push(format!(
+                        "{}:{number}: the link ({target}) leads nowhere: {} does not exist",
+                        shown(&doc),
+                        shown(&resolved)
+                    ));
+                }
+            }
+        }
+    }
+    report("links that do not resolve", problems);
+    assert!(
+        links > 0,
+        "no relative link found at all: is the link reader broken?"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 3. The two languages
+// ---------------------------------------------------------------------------
+
+fn names(files: &[PathBuf]) -> Vec<String> {
+    files
+        .iter()
+        .map(|file| {
+            file.file_name()
+                .expect("a file name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn english_and_korean_have_the_same_files_once_korean_exists() {
+    let en = names(&markdown_in(&root().join("docs/en")));
+    let ko = names(&markdown_in(&root().join("docs/ko")));
+    assert!(
+        en.iter().any(|name| is_chapter(Path::new(name))),
+        "docs/en has no chapter (01-name.md ...)"
+    );
+    if ko.is_empty() {
+        return; // the Korean book is not written yet
+    }
+    let only_en: Vec<&String> = en.iter().filter(|name| !ko.contains(name)).collect();
+    let only_ko: Vec<&String> = ko.iter().filter(|name| !en.contains(name)).collect();
+    assert!(
+        only_en.is_empty() && only_ko.is_empty(),
+        "docs/en and docs/ko must hold the same files: only in docs/en: {only_en:?}; only in docs/ko: {only_ko:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// 4. The shape of a chapter
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_english_chapter_has_a_diagram_and_ends_with_try_it() {
+    let mut problems = Vec::new();
+    for doc in markdown_in(&root().join("docs/en"))
+        .iter()
+        .filter(|doc| is_chapter(doc))
+    {
+        let parsed = parse(&read(doc));
+        if !parsed.blocks.iter().any(|block| block.lang == "mermaid") {
+            problems.push(format!("{}: no ```mermaid diagram", shown(doc)));
+        }
+        let last_section = parsed
+            .prose
+            .iter()
+            .map(|(_, line)| line.trim_end())
+            .rfind(|line| line.starts_with("## "));
+        if last_section != Some("## Try it") {
+            problems.push(format!(
+                "{}: the last section must be \"## Try it\", not {last_section:?}",
+                shown(doc)
+            ));
+        }
+    }
+    report("chapters out of shape", problems);
+}
+
+#[test]
+fn the_index_links_every_chapter_in_both_languages() {
+    let index = read(&root().join("docs/README.md"));
+    let mut problems = Vec::new();
+    for name in names(&markdown_in(&root().join("docs/en"))) {
+        for lang in ["en", "ko"] {
+            let link = format!("]({lang}/{name})");
+            if !index.contains(&link) {
+                problems.push(format!("docs/README.md does not link {lang}/{name}"));
+            }
+        }
+    }
+    report("chapters missing from the index", problems);
+}
+
+// ---------------------------------------------------------------------------
+// The checker's own tests, on made-up text
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_checker_catches_drift_and_passes_a_faithful_excerpt() {
+    let doc = root().join("docs/en/example.md");
+    let excerpt = |lines: &[&str]| Block {
+        lang: "rust".to_string(),
+        first_line: 10,
+        lines: lines.iter().map(|line| line.to_string()).collect(),
+    };
+    // Lines of this very file, with a gap and changed indentation.
+    let faithful = excerpt(&[
+        "// tests/docs.rs",
+        "fn root() -> &'static Path {",
+        "// ...",
+        "  fn markdown_in(dir: &Path) -> Vec<PathBuf> {",
+        "let Ok(entries) = fs::read_dir(dir) else {",
+    ]);
+    assert_eq!(check_excerpt(&doc, &faithful), Ok(()));
+
+    let drifted = excerpt(&[
+        "// tests/docs.rs",
+        "fn markdown_in(dir: &Path) -> Vec<PathBuf> {",
+        "let Ok(entries) = fs::read_dir(elsewhere) else {",
+    ]);
+    let error = check_excerpt(&doc, &drifted).unwrap_err();
+    assert!(error.starts_with("docs/en/example.md:12:"), "{error}");
+    assert!(
+        error.contains("drifted at `let Ok(entries) = fs::read_dir(elsewhere) else {`"),
+        "{error}"
+    );
+
+    let out_of_order = excerpt(&[
+        "// tests/docs.rs",
+        "fn markdown_in(dir: &Path) -> Vec<PathBuf> {",
+        "// ...",
+        "fn root() -> &'static Path {",
+    ]);
+    let error = check_excerpt(&doc, &out_of_order).unwrap_err();
+    assert!(error.contains("no such line in tests/docs.rs after"), "{error}");
+
+    let unnamed = excerpt(&["fn root() -> &'static Path {"]);
+    assert!(check_excerpt(&doc, &unnamed)
+        .unwrap_err()
+        .contains("must start with a line"));
+    let missing = excerpt(&["// no/such/file.rs", "fn main() {}"]);
+    assert!(check_excerpt(&doc, &missing).unwrap_err().contains("not a file"));
+}
+
+#[test]
+fn the_link_reader_finds_links_but_not_code() {
+    assert_eq!(
+        link_targets("See [the book](docs/README.md#top) and ![a picture](pic.png \"title\")."),
+        ["docs/README.md#top", "pic.png"]
+    );
+    assert!(link_targets("Not a link: `[x](nowhere.md)`.").is_empty());
+    assert_eq!(link_targets("[index]: ../README.md"), ["../README.md"]);
+    assert_eq!(
+        normalize(Path::new("docs/en/../README.md")),
+        Path::new("docs/README.md")
+    );
+}
+
+#[test]
+fn the_parser_tells_fences_from_prose() {
+    let parsed = parse("# Title\n```rust\n// a.rs\nfn a() {}\n```\ntext\n````mermaid\nflowchart LR\n````\n");
+    let langs: Vec<&str> = parsed.blocks.iter().map(|block| block.lang.as_str()).collect();
+    assert_eq!(langs, ["rust", "mermaid"]);
+    assert_eq!(parsed.blocks[0].first_line, 3);
+    assert_eq!(parsed.blocks[0].lines, ["// a.rs", "fn a() {}"]);
+    let prose: Vec<&str> = parsed.prose.iter().map(|(_, line)| line.as_str()).collect();
+    assert_eq!(prose, ["# Title", "text"]);
+}
