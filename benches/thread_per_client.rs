@@ -113,16 +113,27 @@ fn main() {
     let mut table = table(&samples, rounds);
     table += &scale_table(&java_classes);
     println!("\n{table}");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/benchmark.md");
-    std::fs::write(&path, table).expect("writing docs/benchmark.md");
-    println!("written to {}", path.display());
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+    std::fs::write(docs.join("benchmark.md"), &table).expect("writing docs/benchmark.md");
+    println!("written to {}", docs.join("benchmark.md").display());
+    // The "After V3" chapter quotes the table between two markers.
+    for chapter in ["en/06-after-v3.md", "ko/06-after-v3.md"] {
+        let path = docs.join(chapter);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Some(updated) = quote_between_markers(&text, &table) {
+            std::fs::write(&path, updated).expect("updating the chapter");
+            println!("quoted in {}", path.display());
+        }
+    }
 }
 
 /// One run per scale and server, not interleaved: a table of peak memory and
 /// threads at 1,000 and 10,000 clients.
 fn scale_table(java_classes: &Path) -> String {
     let mut out = String::from(
-        "\n## Scale\n\nOne run each, 10 messages per client, both servers with `--backlog 4096`.\n\n\
+        "\n### Scale\n\nOne run each, 10 messages per client, both servers with `--backlog 4096`.\n\n\
          | clients | server | replies | replies/s | peak RSS | RSS per client | peak threads |\n\
          |---:|---|---:|---:|---:|---:|---:|\n",
     );
@@ -346,6 +357,18 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
     }
     let _ = writeln!(out, "\nRatios of replies per second:{ratios}");
     out
+}
+
+/// `text` with everything between `<!-- benchmark:begin -->` and
+/// `<!-- benchmark:end -->` replaced by `table` (without its title), or `None`
+/// if the markers are not there.
+fn quote_between_markers(text: &str, table: &str) -> Option<String> {
+    const BEGIN: &str = "<!-- benchmark:begin -->";
+    const END: &str = "<!-- benchmark:end -->";
+    let start = text.find(BEGIN)? + BEGIN.len();
+    let end = text[start..].find(END)? + start;
+    let body = table.split_once('\n').map_or(table, |(_title, rest)| rest).trim();
+    Some(format!("{}\n{body}\n{}", &text[..start], &text[end..]))
 }
 
 /// The first line a command prints (on stdout or stderr), or "unknown".

@@ -7,6 +7,15 @@ use common::{Peer, Running, Server};
 #[test]
 fn serves_every_client_each_on_its_own_thread() {
     let mut server = Server::start("server-v3", &[]);
+    // It knows how many sessions it can hold: a thread each.
+    let room = server.expect_log("] room for ");
+    let capacity: usize = room
+        .split("room for ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .expect("a number of sessions");
+    assert!(capacity >= 1000, "{room}");
     let mut a = Peer::connect(server.port);
     let mut b = Peer::connect(server.port);
 

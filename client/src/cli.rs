@@ -66,10 +66,7 @@ pub fn run_server(
 ) -> ExitCode {
     crate::logging::init(args.quiet);
     let limit = crate::net::raise_open_file_limit();
-    log::info!(
-        "open-file limit {limit}: room for about {} clients",
-        limit.saturating_sub(16)
-    );
+    log::info!("open-file limit {limit} (each connection is an open file)");
     let result = crate::net::listen(&args.host, args.port, args.backlog).and_then(serve);
     finish(program, result)
 }

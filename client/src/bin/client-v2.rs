@@ -60,7 +60,8 @@ fn run(args: &Args) -> Result<()> {
         }
 
         // Blocks until the reply arrives. Against server-v2, a second client
-        // waits here forever: its message sits unread in the server's kernel.
+        // waits here until the server ends and the kernel resets its
+        // connection: its message sits unread in the server's kernel.
         let reply = read_utf(&mut input)
             .context("cannot read the server's reply")?
             .context("the server closed the connection without replying")?;
