@@ -36,6 +36,24 @@ pub struct ClientArgs {
     pub local_port: Option<u16>,
 }
 
+impl ClientArgs {
+    /// Connects to the server these flags name, and logs the connection's
+    /// two ends, as the lesson's clients do.
+    ///
+    /// `connect` returns once the kernel has finished the three-way
+    /// handshake, whether or not the server's program has called `accept()`
+    /// yet.
+    pub fn connect(&self) -> anyhow::Result<std::net::TcpStream> {
+        let socket = crate::net::connect(&self.host, self.port, self.local_port)?;
+        log::info!(
+            "connected: client {} -> server {}",
+            socket.local_addr()?,
+            socket.peer_addr()?
+        );
+        Ok(socket)
+    }
+}
+
 /// Turns a program's result into its exit status: success, or one line on
 /// standard error (`program: error: what happened; what to do`) and status 1.
 ///

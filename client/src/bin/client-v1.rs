@@ -26,15 +26,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let server = &args.server;
     // connect() returns once the kernel has finished the three-way handshake,
     // whether or not the server's program has called accept() yet.
-    let socket = client::net::connect(&server.host, server.port, server.local_port)?;
-    info!(
-        "connected: client {} -> server {}",
-        socket.local_addr()?,
-        socket.peer_addr()?
-    );
+    let socket = args.server.connect()?;
     let mut input = BufReader::new(&socket);
     let mut output = &socket;
 

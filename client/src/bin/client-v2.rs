@@ -24,13 +24,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let server = &args.server;
-    let socket = client::net::connect(&server.host, server.port, server.local_port)?;
-    info!(
-        "connected: client {} -> server {}",
-        socket.local_addr()?,
-        socket.peer_addr()?
-    );
+    let socket = args.server.connect()?;
     let mut input = BufReader::new(&socket);
     let mut output = &socket;
 
