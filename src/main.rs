@@ -75,8 +75,12 @@ fn v1(tour: &Narrator) -> Result<()> {
         "1단계: server-v1, 한 번 주고받기",
     );
     tour.say(
-        "server-v1 binds a port, accepts one client, answers its one message, and exits.",
-        "server-v1은 포트를 열고, 클라이언트 하나를 accept하고, 메시지 하나에 답한 뒤 종료합니다.",
+        "server-v1 binds a port, accepts one client, answers its one message, and exits. The \
+         servers run inside this tour, each on a thread named after it: their log shows \
+         [server-v1] where the program run on its own shows [     main].",
+        "server-v1은 포트를 열고, 클라이언트 하나를 accept하고, 메시지 하나에 답한 뒤 종료합니다. \
+         이 투어에서는 서버마다 자기 이름을 붙인 스레드에서 실행되므로, 따로 실행하면 \
+         [     main]으로 나오는 로그가 여기서는 [server-v1]로 나옵니다.",
     );
     let (server, port) = start("server-v1", server_v1::serve)?;
     tour.expect_log("listening on")?;
