@@ -137,11 +137,13 @@ fn v2(tour: &Narrator) -> Result<()> {
 
     // Wait until the kernel shows B's bytes, then show its view, as `peek` would.
     let b_port = b.port()?;
-    let view = wait_for_kernel(|rows| {
+    let view = kernel::wait_for(Duration::from_secs(10), |rows| {
         let view = PortView::of(rows, port);
         let b_row = view.connections.iter().find(|row| row.client_port == b_port)?;
         (b_row.server_unread as usize == sent).then_some(view)
-    })?;
+    })
+    .context("cannot read the kernel's socket table (/proc/net/tcp)")?
+    .context("the kernel's table never showed B's bytes waiting")?;
     tour.panel("peek", &view.to_string());
     tour.say(
         &format!(
@@ -278,18 +280,6 @@ fn side_by_side(v2: &Report, v3: &Report) -> String {
         table += &format!("{name:<10}{v2_value:>12}{v3_value:>12}\n");
     }
     table
-}
-
-/// Waits until `question` finds its answer in the kernel's TCP table.
-fn wait_for_kernel<T>(question: impl Fn(&[kernel::TcpRow]) -> Option<T>) -> Result<T> {
-    for _ in 0..1000 {
-        let rows = kernel::read_table().context("cannot read the kernel's socket table (/proc/net/tcp)")?;
-        if let Some(answer) = question(&rows) {
-            return Ok(answer);
-        }
-        thread::sleep(Duration::from_millis(10));
-    }
-    bail!("the kernel's table never showed what the tour expected")
 }
 
 /// One of the tour's clients, speaking the protocol.

@@ -15,7 +15,7 @@
 //! merged at the end.
 
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -85,11 +85,7 @@ impl Crowd {
     /// A crowd of `clients` clients sending `messages` messages each to
     /// `host:port`, with the default message (`Hello`) and time-out (2 s).
     pub fn new(host: &str, port: u16, clients: usize, messages: usize) -> Result<Crowd> {
-        let server = (host, port)
-            .to_socket_addrs()
-            .with_context(|| format!("cannot resolve host {host:?}"))?
-            .next()
-            .with_context(|| format!("host {host:?} has no address"))?;
+        let server = crate::net::resolve(host, port)?;
         Ok(Crowd {
             server,
             clients,

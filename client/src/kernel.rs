@@ -184,6 +184,39 @@ fn parse_address(field: &str) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, port))
 }
 
+/// Reads the table again and again until `question` finds its answer in it,
+/// for at most `patience`. Returns `Ok(None)` if it never does.
+///
+/// The table changes on the kernel's own time (a handshake finishes, bytes
+/// arrive), so a program that wants to show a state waits for it here.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = listener.local_addr()?.port();
+/// let found = client::kernel::wait_for(Duration::from_secs(5), |rows| {
+///     client::kernel::listener(rows, port).map(|row| row.rx_queue)
+/// })?;
+/// assert_eq!(found, Some(0)); // listening, nobody queued
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn wait_for<T>(
+    patience: std::time::Duration,
+    question: impl Fn(&[TcpRow]) -> Option<T>,
+) -> io::Result<Option<T>> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        if let Some(answer) = question(&read_table()?) {
+            return Ok(Some(answer));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// The listening socket on `port`, if there is one.
 pub fn listener(rows: &[TcpRow], port: u16) -> Option<&TcpRow> {
     rows.iter()

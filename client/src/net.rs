@@ -101,7 +101,7 @@ fn connect_from(server: SocketAddr, local_port: u16) -> io::Result<TcpStream> {
 }
 
 /// The first address `host` names, with `port`.
-fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+pub fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
     (host, port)
         .to_socket_addrs()
         .with_context(|| format!("cannot resolve host {host:?}: try --host 127.0.0.1"))?

@@ -342,16 +342,11 @@ pub fn server_side_row(rows: &[TcpRow], server_port: u16, client_port: u16) -> O
 /// Waits until `question` finds an answer in the kernel's TCP table, and
 /// returns it. Panics with `what` and the last table if it never does.
 pub fn wait_for_kernel<T>(what: &str, question: impl Fn(&[TcpRow]) -> Option<T>) -> T {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        let rows = kernel::read_table().expect("reading /proc/net/tcp");
-        if let Some(answer) = question(&rows) {
-            return answer;
-        }
-        if Instant::now() > deadline {
-            panic!("the kernel never showed {what}; its table:\n{rows:#?}");
-        }
-        // Polling the kernel: the table changes on its own time, not ours.
-        thread::sleep(Duration::from_millis(5));
+    match kernel::wait_for(PATIENCE, question).expect("reading /proc/net/tcp") {
+        Some(answer) => answer,
+        None => panic!(
+            "the kernel never showed {what} within {PATIENCE:?}; its table now:\n{:#?}",
+            kernel::read_table().unwrap_or_default()
+        ),
     }
 }
