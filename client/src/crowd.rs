@@ -289,17 +289,26 @@ impl<'a> Worker<'a> {
         // cheap even with thousands of clients.
         const SWEEP: Duration = Duration::from_millis(10);
         let mut next_sweep = Instant::now() + SWEEP;
-        while self.clients.iter().any(|client| client.stage == stage) {
+        // Counted once, then kept up to date as clients move on, so that a
+        // batch of events costs nothing per idle client.
+        let mut at_stage = self.clients.iter().filter(|client| client.stage == stage).count();
+        while at_stage > 0 {
             match self.poll.poll(&mut self.events, Some(SWEEP)) {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 other => other?,
             }
             for event in self.events.iter() {
                 let client = &mut self.clients[event.token().0];
-                match client.stage {
+                if client.stage != stage {
+                    continue;
+                }
+                match stage {
                     Stage::Connecting => client.finish_connect(),
                     Stage::AwaitingReply => client.read_reply(self.frames, self.crowd.timeout, replies),
                     Stage::Ready | Stage::Done => {}
+                }
+                if client.stage != stage {
+                    at_stage -= 1;
                 }
             }
             let now = Instant::now();
@@ -307,6 +316,7 @@ impl<'a> Worker<'a> {
                 for client in self.clients.iter_mut().filter(|client| client.stage == stage) {
                     if now >= client.deadline {
                         client.finish(); // starved, or its connect timed out
+                        at_stage -= 1;
                     }
                 }
                 next_sweep = now + SWEEP;
