@@ -12,7 +12,7 @@
 //!
 //! Each is measured at 1 client × 20,000 messages, 50 × 2,000 and 500 × 100,
 //! each run on a fresh server after a short warm-up on the same server. The
-//! table gives the median of the rounds (`BENCH_ROUNDS`, default 3): replies
+//! table gives the median of the rounds (`BENCH_ROUNDS`, default 5): replies
 //! per second, round-trip p50/p99, and each server's peak resident memory
 //! (`VmHWM`) and peak thread count, read from /proc. It is printed and
 //! written to docs/benchmark.md.
@@ -76,7 +76,7 @@ fn main() {
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|value| value.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5);
     let java_classes = compile_java();
     let mut samples: Vec<(usize, Target, Sample)> = Vec::new();
     for round in 1..=rounds {
@@ -310,17 +310,19 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
     let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
     let mut ratios = String::new();
     for (index, &(clients, messages)) in WORKLOADS.iter().enumerate() {
-        let mut rates = Vec::new();
-        for target in [Target::Rust, Target::Java, Target::Floor] {
-            let runs: Vec<&Sample> = samples
+        // Each target's runs, in round order.
+        let runs_of = |wanted: Target| -> Vec<&Sample> {
+            samples
                 .iter()
-                .filter(|(workload, of, _)| *workload == index && *of == target)
+                .filter(|(workload, target, _)| *workload == index && *target == wanted)
                 .map(|(_, _, sample)| sample)
-                .collect();
+                .collect()
+        };
+        for target in [Target::Rust, Target::Java, Target::Floor] {
+            let runs = runs_of(target);
             if runs.is_empty() {
                 continue;
             }
-            let rate = median_by(&runs, |sample| sample.report.replies_per_s);
             let rss = runs[0]
                 .peak_rss_kib
                 .map(|_| median_by(&runs, |sample| sample.peak_rss_kib.unwrap_or(0) as f64));
@@ -329,34 +331,49 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
                 .map(|_| median_by(&runs, |s| s.peak_threads.unwrap_or(0) as f64));
             let _ = writeln!(
                 out,
-                "| {clients} × {messages} | {} | {rate:.0} | {:.0} | {:.0} | {} | {} |",
+                "| {clients} × {messages} | {} | {:.0} | {:.0} | {:.0} | {} | {} |",
                 target.name(),
+                median_by(&runs, |sample| sample.report.replies_per_s),
                 median_by(&runs, |sample| sample.report.p50_us as f64),
                 median_by(&runs, |sample| sample.report.p99_us as f64),
                 rss.map_or("-".to_string(), |kib| format!("{:.1} MiB", kib / 1024.0)),
                 threads.map_or("-".to_string(), |threads| format!("{threads:.0}")),
             );
-            rates.push((target, rate));
         }
-        let rate_of = |wanted: Target| {
-            rates
-                .iter()
-                .find(|(target, _)| *target == wanted)
-                .map(|(_, rate)| *rate)
-        };
-        if let (Some(rust), Some(java)) = (rate_of(Target::Rust), rate_of(Target::Java)) {
-            let _ = write!(
-                ratios,
-                "\n- {clients} × {messages}: server-v3 / Java = {:.2}",
-                rust / java
-            );
-            if let Some(floor) = rate_of(Target::Floor) {
-                let _ = write!(ratios, ", server-v3 / floor = {:.2}", rust / floor);
+        let _ = write!(ratios, "\n- {clients} × {messages}:");
+        for (other, name) in [(Target::Java, "Java"), (Target::Floor, "floor")] {
+            if let Some(summary) = paired_ratios(&runs_of(Target::Rust), &runs_of(other)) {
+                let _ = write!(ratios, " server-v3 / {name} = {summary};");
             }
         }
     }
-    let _ = writeln!(out, "\nRatios of replies per second:{ratios}");
+    let _ = writeln!(
+        out,
+        "\nRatios of replies per second, server-v3's over the other's in the same round (the two ran \
+         back to back, so they shared the machine's conditions): median, then the lowest and highest \
+         round.{ratios}"
+    );
     out
+}
+
+/// The median of the per-round ratios `ours[i] / theirs[i]`, with the lowest
+/// and the highest; `None` when either side has no runs.
+fn paired_ratios(ours: &[&Sample], theirs: &[&Sample]) -> Option<String> {
+    let mut ratios: Vec<f64> = ours
+        .iter()
+        .zip(theirs)
+        .map(|(ours, theirs)| ours.report.replies_per_s / theirs.report.replies_per_s)
+        .collect();
+    if ratios.is_empty() {
+        return None;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let median = ratios[ratios.len() / 2];
+    Some(format!(
+        "{median:.2} ({:.2} to {:.2})",
+        ratios[0],
+        ratios[ratios.len() - 1]
+    ))
 }
 
 /// `text` with everything between `<!-- benchmark:begin -->` and
