@@ -30,8 +30,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use client::crowd::{Crowd, Report};
 use common::{Running, Server};
+use socket_lesson::crowd::{Crowd, Report};
 
 /// (clients, messages per client)
 const WORKLOADS: [(usize, usize); 3] = [(1, 20_000), (50, 2_000), (500, 100)];

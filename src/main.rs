@@ -5,7 +5,7 @@
 //! The servers run on threads of this process, through the same `serve`
 //! functions their binaries call, so `cargo run` needs to build nothing else.
 
-mod narrator;
+mod tour;
 
 use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use client::crowd::{Crowd, Report};
-use client::kernel::{self, PortView};
 use client::protocol::{read_utf, write_utf, ProtocolError};
-use narrator::{Lang, Narrator};
+use socket_lesson::crowd::{Crowd, Report};
+use socket_lesson::kernel::{self, PortView};
+use tour::narrator::{Lang, Narrator};
 
 /// A narrated tour of the lesson: server-v1, server-v2 (one client at a time)
 /// and server-v3 (a thread per client), with real sockets.
@@ -182,7 +182,7 @@ fn v2(tour: &Narrator) -> Result<()> {
         "cargo run -p server-v2",
         "cargo run -p client --bin client-v2 -- --local-port 50000   # terminal 2",
         "cargo run -p client --bin client-v2 -- --local-port 60000   # terminal 3",
-        "cargo run -p client --bin peek -- --watch                   # terminal 4",
+        "cargo run --bin peek -- --watch                   # terminal 4",
     ]);
     Ok(())
 }
@@ -240,7 +240,7 @@ fn v3(tour: &Narrator) -> Result<()> {
     );
     tour.try_it(&[
         "cargo run -p server-v3",
-        "cargo run -p client --bin crowd -- --clients 20 --messages 5   # terminal 2",
+        "cargo run --bin crowd -- --clients 20 --messages 5   # terminal 2",
         "docs/side-by-side.sh --v3                                      # all in one tmux window",
     ]);
     Ok(())

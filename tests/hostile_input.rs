@@ -18,9 +18,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use client::kernel::TcpState;
 use client::protocol::{read_utf, write_utf, MAX_FRAME_PAYLOAD};
 use common::{wait_for_kernel, Peer, Server, PATIENCE};
+use socket_lesson::kernel::TcpState;
 
 /// A frame announcing 9 payload bytes that brings only 3.
 const CUT_FRAME: [u8; 5] = [0x00, 0x09, b'c', b'u', b't'];

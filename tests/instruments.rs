@@ -5,9 +5,9 @@ mod common;
 
 use std::net::{SocketAddr, TcpStream};
 
-use client::kernel::listener;
 use common::{unused_port, wait_for_kernel, Peer, Running, Server, SILENCE};
 use serde_json::Value;
+use socket_lesson::kernel::listener;
 
 /// Runs a program to its end and returns its stdout, asserting success.
 fn run_to_end(program: &str, args: &[&str]) -> String {
@@ -193,7 +193,7 @@ fn backlog_1_drops_the_fourth_clients_handshake() {
         "D should not connect while the queue is full: {d:?}"
     );
     // Still only B and C are queued, neither accepted.
-    let rows = client::kernel::read_table().unwrap();
+    let rows = socket_lesson::kernel::read_table().unwrap();
     assert_eq!(listener(&rows, port).unwrap().rx_queue, 2);
     for queued in [&b, &c] {
         assert_eq!(

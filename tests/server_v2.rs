@@ -2,8 +2,8 @@
 
 mod common;
 
-use client::kernel::{listener, server_side};
 use common::{wait_for_kernel, Peer, Running, Server};
+use socket_lesson::kernel::{listener, server_side};
 
 /// The lesson itself. Client A is served; client B connects and sends, and
 /// the kernel shows that both happened, yet B gets nothing while A is served.

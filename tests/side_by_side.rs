@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use client::kernel::{listener, server_side};
 use common::{unused_port, wait_for_kernel, PATIENCE};
+use socket_lesson::kernel::{listener, server_side};
 
 /// Ends the tmux session however the test ends.
 struct Session(String);

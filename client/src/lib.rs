@@ -5,18 +5,14 @@
 //!   servers and clients share `DataInputStream` and `DataOutputStream`.
 //! - [`net`]: opening the listening socket and connecting, with errors that
 //!   say what to do.
-//! - [`kernel`]: the kernel's table of TCP sockets, to see what `accept()`
-//!   has not taken yet.
 //! - [`logging`]: the lesson's log line, `HH:MM:SS.mmm [thread] message`.
 //! - [`cli`]: the command-line flags the programs share, and their exit.
-//! - [`crowd`]: many clients at once, to compare the versions and measure them.
 //!
 //! The binaries are `client-v1` (one message) and `client-v2` (a line at a
-//! time from standard input).
+//! time from standard input). The instruments that watch the kernel (`peek`,
+//! `crowd`, the tour) are in the workspace's root package, `socket-lesson`.
 
 pub mod cli;
-pub mod crowd;
-pub mod kernel;
 pub mod logging;
 pub mod net;
 pub mod protocol;

@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use client::kernel::{self, TcpRow};
 use client::protocol::{read_utf, write_utf, ProtocolError};
+use socket_lesson::kernel::{self, TcpRow};
 use wait_timeout::ChildExt;
 
 /// The longest any test waits for something that should happen. Generous on

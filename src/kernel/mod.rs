@@ -121,7 +121,7 @@ pub fn read_table() -> io::Result<Vec<TcpRow>> {
 /// and then one socket a line).
 ///
 /// ```
-/// use client::kernel::{parse_table, TcpState};
+/// use socket_lesson::kernel::{parse_table, TcpState};
 ///
 /// let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
 ///    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000        0 41716 1 0000000000000000 100 0 0 10 0
@@ -195,8 +195,8 @@ fn parse_address(field: &str) -> Option<SocketAddr> {
 ///
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
 /// let port = listener.local_addr()?.port();
-/// let found = client::kernel::wait_for(Duration::from_secs(5), |rows| {
-///     client::kernel::listener(rows, port).map(|row| row.rx_queue)
+/// let found = socket_lesson::kernel::wait_for(Duration::from_secs(5), |rows| {
+///     socket_lesson::kernel::listener(rows, port).map(|row| row.rx_queue)
 /// })?;
 /// assert_eq!(found, Some(0)); // listening, nobody queued
 /// # Ok::<(), std::io::Error>(())
@@ -270,7 +270,7 @@ impl PortView {
     /// Gathers the rows about `port` from the kernel's table `rows`.
     ///
     /// ```
-    /// use client::kernel::{parse_table, PortView};
+    /// use socket_lesson::kernel::{parse_table, PortView};
     ///
     /// let rows = parse_table("header
     ///    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000  0 41716 1

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use clap::Parser;
-use client::crowd::{Crowd, Report};
+use socket_lesson::crowd::{Crowd, Report};
 
 /// Opens many clients at once, each sending messages one at a time, and
 /// reports who was served and who starved, and how fast.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use clap::Parser;
-use client::kernel::{self, PortView};
+use socket_lesson::kernel::{self, PortView};
 
 /// Shows what the kernel holds for a server port: the accept queue, each
 /// connection, accepted or not, and the bytes no one has read yet.

@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::protocol::write_utf;
+use client::protocol::write_utf;
 
 /// What a crowd does.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ impl Crowd {
     /// A crowd of `clients` clients sending `messages` messages each to
     /// `host:port`, with the default message (`Hello`) and time-out (2 s).
     pub fn new(host: &str, port: u16, clients: usize, messages: usize) -> Result<Crowd> {
-        let server = crate::net::resolve(host, port)?;
+        let server = client::net::resolve(host, port)?;
         Ok(Crowd {
             server,
             clients,
@@ -103,7 +103,7 @@ impl Crowd {
     /// result, not a failure.
     ///
     /// ```no_run
-    /// let crowd = client::crowd::Crowd::new("127.0.0.1", 12345, 20, 5)?;
+    /// let crowd = socket_lesson::crowd::Crowd::new("127.0.0.1", 12345, 20, 5)?;
     /// let report = crowd.run(|_replies| {})?;
     /// println!("{} served, {} starved", report.served, report.starved);
     /// # Ok::<(), anyhow::Error>(())

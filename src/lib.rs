@@ -1,0 +1,23 @@
+//! The lesson's instruments: what lets a learner *see* what the servers'
+//! code cannot show, because it happens in the kernel.
+//!
+//! The servers (`server-v1`, `server-v2`, `server-v3`) and the clients
+//! (`client`) are the lesson itself. This package holds what surrounds
+//! them:
+//!
+//! - [`kernel`]: the kernel's table of TCP sockets, read the way each system
+//!   reports it, and [`kernel::PortView`], one server port as the lesson
+//!   talks about it: the listening socket's accept queue, each connection,
+//!   and the bytes no one has read.
+//! - [`crowd`]: many clients at once, to compare the servers and measure
+//!   them.
+//!
+//! The programs built from it:
+//!
+//! - `socket-lesson` (`cargo run`): the tour, which runs each server in this
+//!   process and narrates what happens;
+//! - `peek` (`cargo run --bin peek`): the kernel's view of one port;
+//! - `crowd` (`cargo run --bin crowd`): a crowd of clients and what each got.
+
+pub mod crowd;
+pub mod kernel;
