@@ -1,44 +1,93 @@
-//! The kernel's table of TCP sockets, as Linux prints it in `/proc/net/tcp`
-//! and `/proc/net/tcp6`.
+//! The kernel's table of TCP sockets, read the way each system reports it.
 //!
 //! The lesson's key facts happen here, where no program's variables can show
 //! them: a connection whose handshake is done but which `accept()` has not
-//! taken yet, and bytes that arrived but that no one has read. This module
-//! reads the table; `peek` and the tests ask it questions.
+//! taken yet, and bytes that arrived but that no one has read. Each system
+//! reports a different part of them, so every fact below is an `Option`:
+//! `None` means *this system does not say*, never zero.
 //!
-//! What a row means, for the lesson:
-//! - a `LISTEN` row's `rx_queue` is the length of its accept queue: finished
-//!   handshakes waiting for `accept()`;
-//! - any other row's `rx_queue` is the number of bytes received and not yet
-//!   read by the application, and `tx_queue` the bytes sent and not yet
-//!   acknowledged;
-//! - `inode` 0 means no process holds a socket for the row: for a server-side
-//!   connection, that `accept()` has not taken it yet.
+//! | fact | Linux | macOS | Windows |
+//! |---|---|---|---|
+//! | each connection and its TCP state | yes | yes | yes |
+//! | bytes unread, bytes unacknowledged | yes | yes | no |
+//! | finished handshakes waiting for `accept()` | yes | yes | no |
+//! | handshakes in progress | no | yes | no |
+//! | the queue's limit | yes | yes | no |
+//! | whether a process holds the socket (accepted) | yes | no | no |
+//! | the owning process | no | no | yes |
+//!
+//! Where each comes from:
+//! - **Linux** ([`proc_net`]): the files `/proc/net/tcp` and `/proc/net/tcp6`,
+//!   and each listening socket's limit from the kernel's socket-diagnostics
+//!   interface (`NETLINK_SOCK_DIAG`, which `ss` also reads).
+//! - **macOS** ([`netstat`]): the system's `netstat -an -p tcp` and
+//!   `netstat -Lan -p tcp`. *Checked here only by type and by unit tests on
+//!   sample output written from netstat's documented format: nothing in this
+//!   project's CI runs on a Mac.*
+//! - **Windows** ([`tcp_table`]): the `GetExtendedTcpTable` API.
+//!
+//! The backend is chosen when the program is compiled (`cfg(target_os)`),
+//! never by looking at run time for a file such as `/proc/net/tcp`. The
+//! parsers themselves are compiled and tested on every system.
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+pub mod netstat;
+pub mod proc_net;
+pub mod tcp_table;
+mod view;
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "macos")]
+mod macos;
+
+pub use view::{ConnectionView, ListenerView, PortView, Stage};
 
 /// One socket of the kernel's table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TcpRow {
     /// This side's address and port.
     pub local: SocketAddr,
-    /// The other side's address and port (`0.0.0.0:0` for a listening socket).
+    /// The other side's address and port (`0.0.0.0:0` or `[::]:0` for a
+    /// listening socket).
     pub remote: SocketAddr,
     /// The TCP state.
     pub state: TcpState,
-    /// Bytes sent but not yet acknowledged by the peer.
-    pub tx_queue: u32,
-    /// For `LISTEN`, the accept queue's length; otherwise bytes received but
-    /// not yet read by the application.
-    pub rx_queue: u32,
-    /// The socket's inode; 0 when no process holds it (not yet accepted).
-    pub inode: u64,
+    /// For a connection: bytes received and not yet read by any program.
+    /// `None` for a listening socket, or where the system does not report it.
+    pub unread: Option<u32>,
+    /// For a connection: bytes sent and not yet acknowledged by the peer.
+    pub unacknowledged: Option<u32>,
+    /// For a listening socket: its accept queue. `None` for a connection.
+    pub queue: Option<AcceptQueue>,
+    /// Whether a process holds a descriptor for this socket: `false` for a
+    /// connection still in the accept queue (or one its program has closed).
+    /// `None` where the system does not report it.
+    pub held: Option<bool>,
+    /// The process that owns the socket, where the system reports it.
+    pub pid: Option<u32>,
 }
 
-/// A TCP state, as the kernel numbers them in `/proc/net/tcp`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A listening socket's accept queue (the lesson's *backlog queue*), as far
+/// as the system reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AcceptQueue {
+    /// Finished handshakes waiting for `accept()`.
+    pub waiting: Option<u32>,
+    /// Handshakes the kernel has begun and not finished.
+    pub in_progress: Option<u32>,
+    /// The queue's limit, as the kernel applies it: the `listen()` backlog,
+    /// capped by the system's maximum.
+    pub limit: Option<u32>,
+}
+
+/// A TCP state. The names are Linux's (`ss`, `/proc`); each backend maps its
+/// system's names and numbers onto them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TcpState {
     Established,
     SynSent,
@@ -52,33 +101,31 @@ pub enum TcpState {
     Listen,
     Closing,
     NewSynRecv,
-    /// A number this module does not know.
-    Other(u8),
+    /// Windows only: the connection's control block is being deleted.
+    DeleteTcb,
+    /// A state this module does not know, as the system numbered it.
+    Other(u32),
 }
 
 impl TcpState {
-    fn from_code(code: u8) -> TcpState {
+    /// Whether the connection has begun closing or is closed: neither side
+    /// can use it for a new conversation any more.
+    pub fn is_closing(self) -> bool {
         use TcpState::*;
-        match code {
-            0x01 => Established,
-            0x02 => SynSent,
-            0x03 => SynRecv,
-            0x04 => FinWait1,
-            0x05 => FinWait2,
-            0x06 => TimeWait,
-            0x07 => Close,
-            0x08 => CloseWait,
-            0x09 => LastAck,
-            0x0A => Listen,
-            0x0B => Closing,
-            0x0C => NewSynRecv,
-            other => Other(other),
-        }
+        matches!(
+            self,
+            FinWait1 | FinWait2 | TimeWait | Close | LastAck | Closing | DeleteTcb
+        )
+    }
+
+    /// Whether the kernel is still in the middle of the handshake.
+    pub fn is_handshake(self) -> bool {
+        matches!(self, TcpState::SynRecv | TcpState::NewSynRecv | TcpState::SynSent)
     }
 }
 
 impl fmt::Display for TcpState {
-    /// The name `ss` and `netstat` print, e.g. `ESTABLISHED`.
+    /// The name `ss` and Linux's `netstat` print, e.g. `ESTABLISHED`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use TcpState::*;
         let name = match self {
@@ -94,94 +141,161 @@ impl fmt::Display for TcpState {
             Listen => "LISTEN",
             Closing => "CLOSING",
             NewSynRecv => "NEW_SYN_RECV",
+            DeleteTcb => "DELETE_TCB",
             Other(code) => return write!(f, "STATE_{code:02X}"),
         };
         f.write_str(name)
     }
 }
 
-/// The files this module reads, IPv4 then IPv6.
-pub const TABLES: [&str; 2] = ["/proc/net/tcp", "/proc/net/tcp6"];
-
-/// Reads every TCP socket of this network namespace, IPv4 and IPv6.
-///
-/// Fails if `/proc/net/tcp` cannot be read (not Linux, or no `/proc`); a
-/// missing `/proc/net/tcp6` (IPv6 disabled) only means no IPv6 rows.
-pub fn read_table() -> io::Result<Vec<TcpRow>> {
-    let mut rows = parse_table(&std::fs::read_to_string(TABLES[0])?)?;
-    match std::fs::read_to_string(TABLES[1]) {
-        Ok(text) => rows.extend(parse_table(&text)?),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-        Err(error) => return Err(error),
+impl serde::Serialize for TcpState {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
-    Ok(rows)
 }
 
-/// Parses the text of `/proc/net/tcp` or `/proc/net/tcp6` (the header line
-/// and then one socket a line).
+/// Where a system's table comes from, and what it leaves out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Source {
+    /// The system, e.g. `Linux`.
+    pub system: &'static str,
+    /// Where the facts are read, e.g. `/proc/net/tcp`.
+    pub read_from: &'static str,
+    /// One line on what the system does not report, for the lesson; empty if
+    /// nothing the lesson needs is missing.
+    pub not_reported: &'static str,
+    /// A command a learner can type on this system to see the same table
+    /// for a port; `{port}` stands for the port.
+    command: &'static str,
+}
+
+impl Source {
+    /// The command that shows this system's table for `port`.
+    ///
+    /// ```
+    /// let command = socket_lesson::kernel::proc_net::SOURCE.command_for(12345);
+    /// assert!(command.contains("12345"));
+    /// ```
+    pub fn command_for(&self, port: u16) -> String {
+        self.command.replace("{port}", &port.to_string())
+    }
+}
+
+/// The table of the system this program was compiled for.
+#[cfg(target_os = "linux")]
+pub const SOURCE: &Source = &proc_net::SOURCE;
+/// The table of the system this program was compiled for.
+#[cfg(target_os = "macos")]
+pub const SOURCE: &Source = &netstat::SOURCE;
+/// The table of the system this program was compiled for.
+#[cfg(windows)]
+pub const SOURCE: &Source = &tcp_table::SOURCE;
+/// The table of the system this program was compiled for: none is read here.
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+pub const SOURCE: &Source = &Source {
+    system: std::env::consts::OS,
+    read_from: "nothing: this system's socket table is not supported",
+    not_reported: "this program cannot read this system's socket table",
+    command: "netstat -an | grep {port}",
+};
+
+/// Every TCP socket the system reports, IPv4 and IPv6, listening or
+/// connected, with each connection once.
+///
+/// The error names the system's source when it cannot be read.
 ///
 /// ```
-/// use socket_lesson::kernel::{parse_table, TcpState};
-///
-/// let text = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-///    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000        0 41716 1 0000000000000000 100 0 0 10 0
-///    1: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000     0        0 0 1 0000000000000000 20 4 30 10 -1
-/// ";
-/// let rows = parse_table(text)?;
-/// assert_eq!(rows[0].state, TcpState::Listen);
-/// assert_eq!(rows[0].local.to_string(), "127.0.0.1:12345");
-/// assert_eq!(rows[0].rx_queue, 1); // one finished handshake waits for accept()
-/// assert_eq!(rows[1].remote.port(), 60000);
-/// assert_eq!((rows[1].inode, rows[1].rx_queue), (0, 7)); // not accepted, 7 bytes unread
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = listener.local_addr()?.port();
+/// let table = socket_lesson::kernel::read_table()?;
+/// assert!(table.listener(port).is_some());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn parse_table(text: &str) -> io::Result<Vec<TcpRow>> {
-    text.lines()
-        .skip(1)
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            parse_row(line).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("unexpected line in the TCP table: {line:?}"),
-                )
-            })
-        })
-        .collect()
+pub fn read_table() -> io::Result<Table> {
+    let rows = read_rows().map_err(|error| {
+        io::Error::new(
+            error.kind(),
+            format!(
+                "cannot read the kernel's socket table ({}): {error}",
+                SOURCE.read_from
+            ),
+        )
+    })?;
+    Ok(Table::new(rows))
 }
 
-fn parse_row(line: &str) -> Option<TcpRow> {
-    let fields: Vec<&str> = line.split_whitespace().collect();
-    // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-    let (tx_queue, rx_queue) = fields.get(4)?.split_once(':')?;
-    Some(TcpRow {
-        local: parse_address(fields.get(1)?)?,
-        remote: parse_address(fields.get(2)?)?,
-        state: TcpState::from_code(u8::from_str_radix(fields.get(3)?, 16).ok()?),
-        tx_queue: u32::from_str_radix(tx_queue, 16).ok()?,
-        rx_queue: u32::from_str_radix(rx_queue, 16).ok()?,
-        inode: fields.get(9)?.parse().ok()?,
-    })
+#[cfg(target_os = "linux")]
+fn read_rows() -> io::Result<Vec<TcpRow>> {
+    linux::read_rows()
 }
 
-/// `0100007F:3039` is 127.0.0.1:12345: the address is printed as the
-/// kernel's 32-bit words in the machine's byte order, the port in plain hex.
-fn parse_address(field: &str) -> Option<SocketAddr> {
-    let (address, port) = field.split_once(':')?;
-    let port = u16::from_str_radix(port, 16).ok()?;
-    let mut words = Vec::with_capacity(4);
-    for chunk in address.as_bytes().chunks(8) {
-        let word = u32::from_str_radix(std::str::from_utf8(chunk).ok()?, 16).ok()?;
-        // The hex shows the word as a number; its bytes in memory, in network
-        // order, are that number in the machine's own byte order.
-        words.extend_from_slice(&word.to_ne_bytes());
+#[cfg(target_os = "macos")]
+fn read_rows() -> io::Result<Vec<TcpRow>> {
+    macos::read_rows()
+}
+
+#[cfg(windows)]
+fn read_rows() -> io::Result<Vec<TcpRow>> {
+    tcp_table::read_rows()
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+fn read_rows() -> io::Result<Vec<TcpRow>> {
+    Err(io::Error::new(io::ErrorKind::Unsupported, SOURCE.not_reported))
+}
+
+/// A snapshot of the kernel's table, each connection once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Table {
+    /// The sockets, in the order the system listed them.
+    pub rows: Vec<TcpRow>,
+}
+
+impl Table {
+    /// A table of `rows`, keeping one row per socket.
+    ///
+    /// A system may list a socket twice in one reading: Linux writes
+    /// `/proc/net/tcp` a page at a time while connections come and go, so a
+    /// connection can be seen again in the next page. A listening socket is
+    /// one per local address, a connection one per pair of addresses; the
+    /// later row is kept, being the more recent.
+    pub fn new(rows: Vec<TcpRow>) -> Table {
+        let mut kept: Vec<TcpRow> = Vec::with_capacity(rows.len());
+        let mut index = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let key = (row.state == TcpState::Listen, row.local, row.remote);
+            match index.get(&key) {
+                Some(&at) => kept[at] = row,
+                None => {
+                    index.insert(key, kept.len());
+                    kept.push(row);
+                }
+            }
+        }
+        Table { rows: kept }
     }
-    let ip = match words.len() {
-        4 => IpAddr::V4(Ipv4Addr::from(<[u8; 4]>::try_from(words).ok()?)),
-        16 => IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(words).ok()?)),
-        _ => return None,
-    };
-    Some(SocketAddr::new(ip, port))
+
+    /// The (first) listening socket on `port`.
+    pub fn listener(&self, port: u16) -> Option<&TcpRow> {
+        self.rows
+            .iter()
+            .find(|row| row.state == TcpState::Listen && row.local.port() == port)
+    }
+
+    /// The server side of the connection between `server_port` and a client
+    /// on `client_port`.
+    pub fn server_side(&self, server_port: u16, client_port: u16) -> Option<&TcpRow> {
+        self.rows.iter().find(|row| {
+            row.state != TcpState::Listen
+                && row.local.port() == server_port
+                && row.remote.port() == client_port
+        })
+    }
+
+    /// Every row whose local port is `port` (listening or connected).
+    pub fn on_port(&self, port: u16) -> impl Iterator<Item = &TcpRow> {
+        self.rows.iter().filter(move |row| row.local.port() == port)
+    }
 }
 
 /// Reads the table again and again until `question` finds its answer in it,
@@ -195,196 +309,22 @@ fn parse_address(field: &str) -> Option<SocketAddr> {
 ///
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
 /// let port = listener.local_addr()?.port();
-/// let found = socket_lesson::kernel::wait_for(Duration::from_secs(5), |rows| {
-///     socket_lesson::kernel::listener(rows, port).map(|row| row.rx_queue)
+/// let found = socket_lesson::kernel::wait_for(Duration::from_secs(5), |table| {
+///     table.listener(port).map(|row| row.state)
 /// })?;
-/// assert_eq!(found, Some(0)); // listening, nobody queued
+/// assert_eq!(found, Some(socket_lesson::kernel::TcpState::Listen));
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn wait_for<T>(
-    patience: std::time::Duration,
-    question: impl Fn(&[TcpRow]) -> Option<T>,
-) -> io::Result<Option<T>> {
-    let deadline = std::time::Instant::now() + patience;
+pub fn wait_for<T>(patience: Duration, question: impl Fn(&Table) -> Option<T>) -> io::Result<Option<T>> {
+    let deadline = Instant::now() + patience;
     loop {
         if let Some(answer) = question(&read_table()?) {
             return Ok(Some(answer));
         }
-        if std::time::Instant::now() >= deadline {
+        if Instant::now() >= deadline {
             return Ok(None);
         }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-}
-
-/// The listening socket on `port`, if there is one.
-pub fn listener(rows: &[TcpRow], port: u16) -> Option<&TcpRow> {
-    rows.iter()
-        .find(|row| row.state == TcpState::Listen && row.local.port() == port)
-}
-
-/// The server side of the connection between `server_port` and a client on
-/// `client_port`: the row whose inode is 0 until `accept()` takes it.
-pub fn server_side(rows: &[TcpRow], server_port: u16, client_port: u16) -> Option<&TcpRow> {
-    rows.iter().find(|row| {
-        row.state != TcpState::Listen && row.local.port() == server_port && row.remote.port() == client_port
-    })
-}
-
-/// The kernel's view of one server port: what `peek` shows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PortView {
-    /// The server's port.
-    pub port: u16,
-    /// Whether a socket is listening on it.
-    pub listening: bool,
-    /// Finished handshakes waiting for `accept()`; `None` when nothing listens.
-    pub accept_queue: Option<u32>,
-    /// Every connection to the port, one per client, oldest port first.
-    pub connections: Vec<ConnectionView>,
-}
-
-/// One client's connection to the server port, seen from both ends.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ConnectionView {
-    /// The client's port.
-    pub client_port: u16,
-    /// Whether a process holds the server side's socket: `false` until
-    /// `accept()` takes the connection off the accept queue.
-    pub accepted: bool,
-    /// Bytes in the server side's receive buffer that no one has read yet.
-    pub server_unread: u32,
-    /// Bytes in the client side's receive buffer, when the client is on this
-    /// machine; `None` when it is not.
-    pub client_unread: Option<u32>,
-    /// The server side's TCP state.
-    #[serde(serialize_with = "serialize_state")]
-    pub state: TcpState,
-}
-
-fn serialize_state<S: serde::Serializer>(state: &TcpState, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(state)
-}
-
-impl PortView {
-    /// Gathers the rows about `port` from the kernel's table `rows`.
-    ///
-    /// ```
-    /// use socket_lesson::kernel::{parse_table, PortView};
-    ///
-    /// let rows = parse_table("header
-    ///    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000  0 41716 1
-    ///    1: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000  1000  0 0 1
-    /// ")?;
-    /// let view = PortView::of(&rows, 12345);
-    /// assert_eq!(view.accept_queue, Some(1));
-    /// assert_eq!(view.connections[0].client_port, 60000);
-    /// assert!(!view.connections[0].accepted);
-    /// assert_eq!(
-    ///     view.connections[0].explain(),
-    ///     "handshake done, waiting in the accept queue; 7 bytes unread in the server's receive buffer",
-    /// );
-    /// # Ok::<(), std::io::Error>(())
-    /// ```
-    pub fn of(rows: &[TcpRow], port: u16) -> PortView {
-        let listening = listener(rows, port);
-        let mut connections: Vec<ConnectionView> = rows
-            .iter()
-            .filter(|row| row.state != TcpState::Listen && row.local.port() == port)
-            .map(|server_side| {
-                let client_side = rows
-                    .iter()
-                    .find(|row| row.local == server_side.remote && row.remote == server_side.local);
-                ConnectionView {
-                    client_port: server_side.remote.port(),
-                    accepted: server_side.inode != 0,
-                    server_unread: server_side.rx_queue,
-                    client_unread: client_side.map(|row| row.rx_queue),
-                    state: server_side.state,
-                }
-            })
-            .collect();
-        connections.sort_by_key(|connection| connection.client_port);
-        PortView {
-            port,
-            listening: listening.is_some(),
-            accept_queue: listening.map(|row| row.rx_queue),
-            connections,
-        }
-    }
-}
-
-impl ConnectionView {
-    /// What the row means, in the lesson's words.
-    pub fn explain(&self) -> String {
-        let mut words = match (self.state, self.accepted) {
-            (TcpState::Established, false) => "handshake done, waiting in the accept queue".to_string(),
-            (TcpState::Established, true) => "accepted: the server holds a socket for it".to_string(),
-            (TcpState::CloseWait, false) => {
-                "the client has closed; still waiting in the accept queue".to_string()
-            }
-            (TcpState::CloseWait, true) => {
-                "the client has closed; the server has not closed its side yet".to_string()
-            }
-            (TcpState::SynRecv | TcpState::NewSynRecv, _) => "handshake under way".to_string(),
-            (TcpState::TimeWait, _) => {
-                "closed; the kernel keeps the pair of ports reserved for a while".to_string()
-            }
-            (TcpState::FinWait1 | TcpState::FinWait2 | TcpState::LastAck | TcpState::Closing, _) => {
-                "closing".to_string()
-            }
-            (other, _) => format!("in state {other}"),
-        };
-        if self.server_unread > 0 {
-            words += &format!(
-                "; {} bytes unread in the server's receive buffer",
-                self.server_unread
-            );
-        }
-        if let Some(unread) = self.client_unread.filter(|&unread| unread > 0) {
-            words += &format!("; {unread} bytes unread in the client's receive buffer");
-        }
-        words
-    }
-}
-
-impl fmt::Display for PortView {
-    /// A table, one line per connection, with the meaning of each.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.accept_queue {
-            Some(0) => writeln!(f, "port {}: listening; the accept queue is empty", self.port)?,
-            Some(1) => writeln!(
-                f,
-                "port {}: listening; 1 finished handshake waits for accept()",
-                self.port
-            )?,
-            Some(n) => writeln!(
-                f,
-                "port {}: listening; {n} finished handshakes wait for accept()",
-                self.port
-            )?,
-            None => writeln!(f, "port {}: nothing is listening", self.port)?,
-        }
-        if self.connections.is_empty() {
-            return writeln!(f, "no connections");
-        }
-        writeln!(f, "CLIENT  ACCEPTED  SERVER UNREAD  CLIENT UNREAD  STATE")?;
-        for connection in &self.connections {
-            let client_unread = connection
-                .client_unread
-                .map_or("-".to_string(), |unread| unread.to_string());
-            writeln!(
-                f,
-                "{:>6}  {:<8}  {:>13}  {:>13}  {}",
-                connection.client_port,
-                if connection.accepted { "yes" } else { "no" },
-                connection.server_unread,
-                client_unread,
-                connection.state,
-            )?;
-            writeln!(f, "        = {}", connection.explain())?;
-        }
-        Ok(())
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -392,93 +332,37 @@ impl fmt::Display for PortView {
 mod tests {
     use super::*;
 
-    /// Captured from a machine with server-v2 on port 12345 serving a client
-    /// on port 50000, while a client on port 60000 waits in the accept queue
-    /// with one 7-byte frame unread.
-    const TCP: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000     0        0 1053307 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:C350 0100007F:3039 01 00000000:00000000 00:00000000 00000000     0        0 1057372 1 0000000000000000 20 4 30 10 -1
-   2: 0100007F:3039 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 1057373 1 0000000000000000 20 4 30 10 -1
-   3: 0100007F:EA60 0100007F:3039 01 00000000:00000000 00:00000000 00000000     0        0 1057390 1 0000000000000000 20 4 30 10 -1
-   4: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000     0        0 0 1 0000000000000000 20 4 30 10 -1
-";
-
-    const TCP6: &str = "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 00000000000000000000000001000000:3039 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1062040 1 0000000000000000 100 0 0 10 0
-   1: 0000000000000000FFFF00000100007F:3039 0000000000000000FFFF00000100007F:C350 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0000000000000000
-";
-
-    #[test]
-    fn reads_the_lesson_picture() {
-        let rows = parse_table(TCP).unwrap();
-        assert_eq!(rows.len(), 5);
-        let listening = listener(&rows, 12345).unwrap();
-        assert_eq!(listening.rx_queue, 1);
-        assert_eq!(listening.remote, "0.0.0.0:0".parse().unwrap());
-
-        let served = server_side(&rows, 12345, 50000).unwrap();
-        assert_eq!(
-            (served.state, served.inode, served.rx_queue),
-            (TcpState::Established, 1057373, 0)
-        );
-
-        let waiting = server_side(&rows, 12345, 60000).unwrap();
-        assert_eq!((waiting.inode, waiting.rx_queue), (0, 7));
-        assert_eq!(waiting.local, "127.0.0.1:12345".parse().unwrap());
+    fn row(local: &str, remote: &str, state: TcpState, unread: u32) -> TcpRow {
+        TcpRow {
+            local: local.parse().unwrap(),
+            remote: remote.parse().unwrap(),
+            state,
+            unread: Some(unread),
+            unacknowledged: Some(0),
+            queue: None,
+            held: Some(true),
+            pid: None,
+        }
     }
 
     #[test]
-    fn port_view_of_the_lesson_picture() {
-        let rows = parse_table(TCP).unwrap();
-        let view = PortView::of(&rows, 12345);
-        assert!(view.listening);
-        assert_eq!(view.accept_queue, Some(1));
-        let ports: Vec<u16> = view.connections.iter().map(|c| c.client_port).collect();
-        assert_eq!(ports, [50000, 60000]);
-        let (served, waiting) = (&view.connections[0], &view.connections[1]);
-        assert!(served.accepted && !waiting.accepted);
-        assert_eq!((waiting.server_unread, waiting.client_unread), (7, Some(0)));
-        assert_eq!(served.explain(), "accepted: the server holds a socket for it");
-
-        let json = serde_json::to_value(&view).unwrap();
-        assert_eq!(json["accept_queue"], 1);
-        assert_eq!(json["connections"][1]["state"], "ESTABLISHED");
-        assert_eq!(json["connections"][1]["accepted"], false);
-
-        let table = view.to_string();
-        assert!(
-            table.starts_with("port 12345: listening; 1 finished handshake waits for accept()\n"),
-            "{table}"
-        );
-        let waiting_row =
-            " 60000  no                    7              0  ESTABLISHED\n        = handshake done";
-        assert!(table.contains(waiting_row), "{table}");
-    }
-
-    #[test]
-    fn reads_ipv6_rows() {
-        let rows = parse_table(TCP6).unwrap();
-        assert_eq!(rows[0].local, "[::1]:12345".parse().unwrap());
-        assert_eq!(rows[0].state, TcpState::Listen);
-        assert_eq!(rows[1].local, "[::ffff:127.0.0.1]:12345".parse().unwrap());
-        assert_eq!(rows[1].state, TcpState::TimeWait);
-        assert_eq!(rows[1].state.to_string(), "TIME_WAIT");
-    }
-
-    #[test]
-    fn refuses_a_line_it_does_not_understand() {
-        let text = "header\n   0: nonsense\n";
-        let error = parse_table(text).unwrap_err();
-        assert!(error.to_string().contains("nonsense"), "{error}");
+    fn a_socket_listed_twice_is_kept_once_with_its_later_row() {
+        let table = Table::new(vec![
+            row("127.0.0.1:12345", "127.0.0.1:50000", TcpState::Established, 0),
+            row("127.0.0.1:12345", "127.0.0.1:60000", TcpState::Established, 0),
+            row("127.0.0.1:12345", "127.0.0.1:50000", TcpState::Established, 7),
+        ]);
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.server_side(12345, 50000).unwrap().unread, Some(7));
     }
 
     #[test]
     fn reads_this_machines_table() {
-        // The listener we open must be in the table, with its inode.
+        // Our own listening socket must be in the table.
         let listener_socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener_socket.local_addr().unwrap().port();
-        let rows = read_table().unwrap();
-        let row = listener(&rows, port).expect("our own listening socket");
-        assert_ne!(row.inode, 0);
+        let table = read_table().unwrap();
+        let row = table.listener(port).expect("our own listening socket");
+        assert_eq!(row.local, listener_socket.local_addr().unwrap());
     }
 }
