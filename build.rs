@@ -1,6 +1,8 @@
 //! Finds out whether this machine has the tools some tests drive: a JDK for
 //! the Java interop tests (tests/java_interop.rs), and tmux for the
-//! side-by-side script's test (tests/side_by_side.rs).
+//! side-by-side script's test (tests/side_by_side.rs). tmux is looked for only
+//! when building for Unix: the script is a bash script for tmux, and on
+//! Windows its test is ignored with a reason of its own.
 //!
 //! A missing tool marks its tests ignored (cfg `javac_missing`,
 //! `tmux_missing`), so `cargo test` says they did not run rather than pretend
@@ -16,7 +18,12 @@ fn main() {
     }
     let java_home_bin = env::var_os("JAVA_HOME").map(|home| PathBuf::from(home).join("bin"));
     look_for("javac", java_home_bin, "javac_missing");
-    look_for("tmux", None, "tmux_missing");
+    // CARGO_CFG_UNIX describes the target, not the machine running this script.
+    if env::var_os("CARGO_CFG_UNIX").is_some() {
+        look_for("tmux", None, "tmux_missing");
+    } else {
+        println!("cargo::rustc-check-cfg=cfg(tmux_missing)");
+    }
 }
 
 /// Sets `cfg` unless `tool` is on PATH or in `extra_dir`, or CI=true.

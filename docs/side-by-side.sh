@@ -51,8 +51,8 @@ tmux kill-session -t "$session" 2>/dev/null || true
 tmux new-session -d -s "$session" -x 200 -y 50 -n lesson \
   "$bin/server-$version --port $port; echo '(server ended: press Enter to close)'; read -r _"
 tmux split-window -h -t "$session:lesson" "$bin/peek --port $port --watch"
-tmux split-window -v -t "$session:lesson.0" "$(client "$first_port" '"listening":true')"
-tmux split-window -v -t "$session:lesson.2" "$(client "$second_port" "\"client_port\":$first_port,\"accepted\":true")"
+tmux split-window -v -t "$session:lesson.0" "$(client "$first_port" '"listeners":\[{')"
+tmux split-window -v -t "$session:lesson.2" "$(client "$second_port" "\"client_port\":$first_port,\"stage\":\"accepted\"")"
 tmux select-pane -t "$session:lesson.1"
 
 cat <<EOT

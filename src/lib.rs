@@ -9,8 +9,12 @@
 //!   reports it, and [`kernel::PortView`], one server port as the lesson
 //!   talks about it: the listening socket's accept queue, each connection,
 //!   and the bytes no one has read.
+//! - [`picture`]: the lesson's picture of a port, drawn from a
+//!   [`kernel::PortView`]: the listening socket and its queue as a row of
+//!   slots, the server's sockets from `accept()`, the clients.
 //! - [`crowd`]: many clients at once, to compare the servers and measure
 //!   them.
+//! - [`term`]: what the terminal can show (colour, box characters, width).
 //!
 //! The programs built from it:
 //!
@@ -21,3 +25,15 @@
 
 pub mod crowd;
 pub mod kernel;
+pub mod peer;
+pub mod picture;
+pub mod term;
+
+/// The language the tour and the picture speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Korean (한국어), the language of the original lesson.
+    Ko,
+}

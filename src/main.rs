@@ -137,12 +137,15 @@ fn v2(tour: &Narrator) -> Result<()> {
 
     // Wait until the kernel shows B's bytes, then show its view, as `peek` would.
     let b_port = b.port()?;
-    let view = kernel::wait_for(Duration::from_secs(10), |rows| {
-        let view = PortView::of(rows, port);
-        let b_row = view.connections.iter().find(|row| row.client_port == b_port)?;
-        (b_row.server_unread as usize == sent).then_some(view)
-    })
-    .context("cannot read the kernel's socket table (/proc/net/tcp)")?
+    let view = kernel::wait_for(Duration::from_secs(10), |table| {
+        let view = PortView::of(table, port, kernel::SOURCE);
+        let b_row = view.connection(b_port)?;
+        // Where the system reports unread bytes, wait until B's are in.
+        b_row
+            .server_unread
+            .map_or(true, |unread| unread as usize == sent)
+            .then_some(view)
+    })?
     .context("the kernel's table never showed B's bytes waiting")?;
     tour.panel("peek", &view.to_string());
     tour.say(

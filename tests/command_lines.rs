@@ -24,7 +24,7 @@ fn help_says_what_each_program_demonstrates() {
         ("server-v3", "its own session thread"),
         ("client-v1", "Sends one message"),
         ("client-v2", "until `exit`"),
-        ("peek", "the accept queue"),
+        ("peek", "accept queue (the lesson's backlog queue)"),
         ("crowd", "who was served and who starved"),
     ];
     for (program, promise) in promises {

@@ -7,9 +7,9 @@ use common::{Peer, Running, Server};
 #[test]
 fn one_exchange_then_the_server_exits() {
     let mut server = Server::start("server-v1", &[]);
-    let mut client = Peer::connect(server.port);
-    client.exchange("Hello");
-    client.assert_closed();
+    let mut client = Peer::connect(server.port).unwrap();
+    client.exchange("Hello").unwrap();
+    client.closed().unwrap();
 
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "server-v1 exited with {status}: {stderr}");

@@ -2,45 +2,50 @@
 
 mod common;
 
-use common::{wait_for_kernel, Peer, Running, Server};
-use socket_lesson::kernel::{listener, server_side};
+use common::{if_accepted_reported, if_queues_reported, wait_for_kernel, Peer, Running, Server, SILENCE};
+use socket_lesson::kernel::TcpState;
 
 /// The lesson itself. Client A is served; client B connects and sends, and
 /// the kernel shows that both happened, yet B gets nothing while A is served.
 #[test]
 fn a_second_client_connects_and_sends_but_is_never_answered() {
     let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port);
+    let mut a = Peer::connect(server.port).unwrap();
     server.expect_log(&format!("connected: client 127.0.0.1:{}", a.port()));
-    a.exchange("from A");
+    a.exchange("from A").unwrap();
 
     // B's connect returns: the kernel finished the handshake by itself.
-    let mut b = Peer::connect(server.port);
-    b.send("hello"); // a frame of 2 + 5 bytes
+    let mut b = Peer::connect(server.port).unwrap();
+    b.send("hello").unwrap(); // a frame of 2 + 5 bytes
 
-    // The kernel's view: one finished handshake waits in the accept queue,
-    // and B's connection has no socket in any process (inode 0) and holds
-    // B's 7 bytes unread in the server side's receive buffer.
+    // The kernel's view: B's connection is established; one finished
+    // handshake waits in the accept queue, B's connection has no socket in
+    // any process, and it holds B's 7 bytes unread in the server side's
+    // receive buffer, each where the system reports it.
     let (server_port, b_port) = (server.port, b.port());
-    wait_for_kernel("B queued with its 7 bytes unread", |rows| {
-        let queue = listener(rows, server_port)?.rx_queue;
-        let b_row = server_side(rows, server_port, b_port)?;
-        (queue == 1 && b_row.inode == 0 && b_row.rx_queue == 7).then_some(())
+    wait_for_kernel("B queued with its 7 bytes unread", |table| {
+        let queue = table.listener(server_port)?.queue?;
+        let b_row = table.server_side(server_port, b_port)?;
+        (b_row.state == TcpState::Established
+            && queue.waiting == if_queues_reported(1)
+            && b_row.held == if_accepted_reported(false)
+            && b_row.unread == if_queues_reported(7))
+        .then_some(())
     });
 
     // A is still answered, and B still is not.
-    a.exchange("A again");
-    b.assert_silence();
+    a.exchange("A again").unwrap();
+    b.silence(SILENCE).unwrap();
     assert!(
         !server.log().iter().any(|line| line.contains(&b_port.to_string())),
         "B was never accepted"
     );
 
     // A leaves: the server ends, and B's connection is closed with it.
-    a.send("exit");
+    a.send("exit").unwrap();
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "server-v2 exited with {status}: {stderr}");
-    b.assert_closed();
+    b.closed().unwrap();
     let log = server.log().join("\n");
     assert!(log.contains("session ended: the client sent exit"), "{log}");
 }
@@ -48,8 +53,8 @@ fn a_second_client_connects_and_sends_but_is_never_answered() {
 #[test]
 fn a_client_that_closes_between_messages_ends_it_cleanly() {
     let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port);
-    a.exchange("one");
+    let mut a = Peer::connect(server.port).unwrap();
+    a.exchange("one").unwrap();
     drop(a);
     let (status, _) = server.process.wait_exit();
     assert!(status.success());
@@ -62,8 +67,8 @@ fn a_client_that_closes_between_messages_ends_it_cleanly() {
 #[test]
 fn a_connection_cut_mid_message_ends_the_server_with_an_error() {
     let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port);
-    a.send_bytes(&[0x00, 0x05, b'H', b'i']); // 2 of 5 payload bytes
+    let mut a = Peer::connect(server.port).unwrap();
+    a.send_bytes(&[0x00, 0x05, b'H', b'i']).unwrap(); // 2 of 5 payload bytes
     drop(a);
     let (status, stderr) = server.process.wait_exit();
     assert_eq!(status.code(), Some(1));
@@ -81,8 +86,8 @@ fn a_connection_cut_mid_message_ends_the_server_with_an_error() {
 #[test]
 fn bytes_that_are_not_a_message_end_the_server_with_an_error() {
     let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port);
-    a.send_bytes(&[0x00, 0x01, 0xFF]);
+    let mut a = Peer::connect(server.port).unwrap();
+    a.send_bytes(&[0x00, 0x01, 0xFF]).unwrap();
     let (status, stderr) = server.process.wait_exit();
     assert_eq!(status.code(), Some(1));
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");

@@ -16,20 +16,20 @@ fn serves_every_client_each_on_its_own_thread() {
         .and_then(|number| number.parse().ok())
         .expect("a number of sessions");
     assert!(capacity >= 1000, "{room}");
-    let mut a = Peer::connect(server.port);
-    let mut b = Peer::connect(server.port);
+    let mut a = Peer::connect(server.port).unwrap();
+    let mut b = Peer::connect(server.port).unwrap();
 
     // Both are served at once: A's open session does not hold B up.
-    a.exchange("from A");
-    b.exchange("from B");
-    a.exchange("A again");
+    a.exchange("from A").unwrap();
+    b.exchange("from B").unwrap();
+    a.exchange("A again").unwrap();
 
     // A leaves; B is still served, and a third client too.
-    a.send("exit");
+    a.send("exit").unwrap();
     server.expect_log("[session-1] session ended: the client sent exit");
-    b.exchange("B again");
-    let mut c = Peer::connect(server.port);
-    c.exchange("from C");
+    b.exchange("B again").unwrap();
+    let mut c = Peer::connect(server.port).unwrap();
+    c.exchange("from C").unwrap();
 
     // Each session ran on a thread of its own, named in the log.
     for (session, message) in [
@@ -57,20 +57,20 @@ fn serves_every_client_each_on_its_own_thread() {
 #[test]
 fn a_misbehaving_client_ends_its_own_session_only() {
     let mut server = Server::start("server-v3", &[]);
-    let mut steady = Peer::connect(server.port);
-    steady.exchange("before");
+    let mut steady = Peer::connect(server.port).unwrap();
+    steady.exchange("before").unwrap();
 
-    let mut broken = Peer::connect(server.port);
-    broken.send_bytes(&[0x00, 0x01, 0xFF]);
+    let mut broken = Peer::connect(server.port).unwrap();
+    broken.send_bytes(&[0x00, 0x01, 0xFF]).unwrap();
     server.expect_log("[session-2] session ended: invalid message: byte 0xFF at offset 0");
-    broken.assert_closed();
+    broken.closed().unwrap();
 
-    let mut cut = Peer::connect(server.port);
-    cut.send_bytes(&[0x00, 0x09, b'c', b'u', b't']);
+    let mut cut = Peer::connect(server.port).unwrap();
+    cut.send_bytes(&[0x00, 0x09, b'c', b'u', b't']).unwrap();
     drop(cut);
     server.expect_log("[session-3] session ended: connection closed in the middle of a message");
 
-    steady.exchange("after");
+    steady.exchange("after").unwrap();
     assert!(server.process.is_running());
 }
 

@@ -7,8 +7,7 @@ use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{unused_port, wait_for_kernel, PATIENCE};
-use socket_lesson::kernel::{listener, server_side};
+use common::{if_accepted_reported, if_queues_reported, unused_port, wait_for_kernel, PATIENCE};
 
 /// Ends the tmux session however the test ends.
 struct Session(String);
@@ -51,6 +50,11 @@ fn wait_for_screen(pane: &str, needle: &str) -> String {
 
 #[test]
 #[cfg_attr(
+    windows,
+    ignore = "docs/side-by-side.sh is a bash script for tmux, which Windows does not have; \
+              the README shows the same lesson in four terminals"
+)]
+#[cfg_attr(
     tmux_missing,
     ignore = "no tmux on this machine: install it (apt-get install tmux) to run this test"
 )]
@@ -79,10 +83,11 @@ fn side_by_side_shows_the_second_client_waiting() {
 
     // Panes: 0 the server, 1 the first client, 2 peek, 3 the second client.
     let pane = |index: u32| format!("{}:lesson.{index}", session.0);
-    wait_for_kernel("both clients connected, the first accepted", |rows| {
-        let first_row = server_side(rows, port, first)?;
-        let second_row = server_side(rows, port, second)?;
-        (first_row.inode != 0 && second_row.inode == 0).then_some(())
+    wait_for_kernel("both clients connected, the first accepted", |table| {
+        let first_row = table.server_side(port, first)?;
+        let second_row = table.server_side(port, second)?;
+        (first_row.held == if_accepted_reported(true) && second_row.held == if_accepted_reported(false))
+            .then_some(())
     });
 
     tmux(&["send-keys", "-t", &pane(1), "Hello", "Enter"]);
@@ -91,9 +96,9 @@ fn side_by_side_shows_the_second_client_waiting() {
     wait_for_screen(&pane(3), "sent: anyone?");
     wait_for_kernel(
         "the second client's 9 bytes unread, one connection queued",
-        |rows| {
-            let queued = listener(rows, port)?.rx_queue == 1;
-            (queued && server_side(rows, port, second)?.rx_queue == 9).then_some(())
+        |table| {
+            let queued = table.listener(port)?.queue?.waiting == if_queues_reported(1);
+            (queued && table.server_side(port, second)?.unread == if_queues_reported(9)).then_some(())
         },
     );
     let peek = wait_for_screen(&pane(2), "9 bytes unread in the server's receive buffer");

@@ -1,5 +1,6 @@
 //! The command-line flags the programs share, and how they end.
 
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// The flags every server takes. Each server flattens this into its own
@@ -57,6 +58,12 @@ impl ClientArgs {
 /// Turns a program's result into its exit status: success, or one line on
 /// standard error (`program: error: what happened; what to do`) and status 1.
 ///
+/// A failure to write to standard output because it was closed (the reader
+/// of a pipe went away, as in `peek | head -1`) is not an error: the program
+/// has said all anyone wants to read, and ends quietly with status 0, as
+/// Unix programs do. Any other failure to write it (a full disk) is an error
+/// like the others.
+///
 /// ```
 /// use std::process::ExitCode;
 ///
@@ -65,12 +72,91 @@ impl ClientArgs {
 pub fn finish(program: &str, result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if output_closed(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            // `{:#}` prints the whole chain of causes on one line.
-            eprintln!("{program}: error: {error:#}");
+            // `{:#}` prints the whole chain of causes on one line. A closed
+            // standard error has nowhere left to say it: the status says it.
+            let _ = writeln!(io::stderr(), "{program}: error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Standard output, whose write errors say that they are standard output's:
+/// [`finish`] ends quietly when it was closed, and names it otherwise.
+///
+/// ```
+/// use std::io::Write;
+///
+/// writeln!(client::cli::stdout(), "hello")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn stdout() -> Output<io::StdoutLock<'static>> {
+    Output(io::stdout().lock())
+}
+
+/// A writer whose errors are marked as standard output's; see [`stdout`].
+pub struct Output<W>(pub W);
+
+impl<W: Write> Write for Output<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.write(bytes).map_err(output_failed)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(output_failed)
+    }
+}
+
+/// Why standard output could not be written.
+#[derive(Debug)]
+struct OutputFailed(io::Error);
+
+impl std::fmt::Display for OutputFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "cannot write to standard output: {}", self.0)
+    }
+}
+
+impl std::error::Error for OutputFailed {}
+
+fn output_failed(error: io::Error) -> io::Error {
+    io::Error::new(error.kind(), OutputFailed(error))
+}
+
+/// Whether `error` is standard output found closed.
+fn output_closed(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|error| {
+            error.kind() == io::ErrorKind::BrokenPipe
+                && error.get_ref().is_some_and(|inner| inner.is::<OutputFailed>())
+        })
+    })
+}
+
+/// Ends the process after a failure to write standard output, from a place
+/// that cannot return an error (a logger, a narrator): quietly with status 0
+/// when it was closed, with one line and status 1 otherwise.
+pub fn exit_on_output_failure(program: &str, error: io::Error) -> ! {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    let _ = writeln!(
+        io::stderr(),
+        "{program}: error: cannot write to standard output: {error}"
+    );
+    std::process::exit(1);
+}
+
+/// The name this program was started as, for its messages: `client-v2`.
+pub fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(std::path::Path::file_stem)
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "program".to_string())
 }
 
 /// The whole `main` of a server: log in the lesson's format, raise the

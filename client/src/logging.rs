@@ -15,6 +15,11 @@ use log::LevelFilter;
 /// Sends log lines to standard output in the lesson's format, one flushed
 /// line at a time, with each message's line too unless `quiet`.
 ///
+/// A line that cannot be written ends the program, as any other output
+/// would: quietly when standard output was closed (`server-v3 | head`), with
+/// one line on standard error and status 1 otherwise (a full disk). A log
+/// that silently stops would hide what the program does.
+///
 /// Does nothing if a logger is already installed (the tour installs its own).
 ///
 /// ```
@@ -30,9 +35,27 @@ pub fn init(quiet: bool) {
     };
     let _already_installed = env_logger::Builder::new()
         .filter_level(level)
-        .target(env_logger::Target::Stdout)
+        .target(env_logger::Target::Pipe(Box::new(Stdout)))
         .format(|out, record| write_line(out, record.args()))
         .try_init();
+}
+
+/// Standard output for the logger, which ignores write errors: this writer
+/// acts on them instead.
+struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut out = std::io::stdout().lock();
+        match out.write_all(bytes).and_then(|()| out.flush()) {
+            Ok(()) => Ok(bytes.len()),
+            Err(error) => crate::cli::exit_on_output_failure(&crate::cli::program_name(), error),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes one log line for `message` to `out`, stamped with the local time

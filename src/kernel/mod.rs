@@ -20,8 +20,8 @@
 //! - **Linux** ([`proc_net`]): the files `/proc/net/tcp` and `/proc/net/tcp6`,
 //!   and each listening socket's limit from the kernel's socket-diagnostics
 //!   interface (`NETLINK_SOCK_DIAG`, which `ss` also reads).
-//! - **macOS** ([`netstat`]): the system's `netstat -an -p tcp` and
-//!   `netstat -Lan -p tcp`. *Checked here only by type and by unit tests on
+//! - **macOS** ([`netstat`]): the system's `netstat -anl -p tcp` and
+//!   `netstat -Lanl -p tcp`. *Checked here only by type and by unit tests on
 //!   sample output written from netstat's documented format: nothing in this
 //!   project's CI runs on a Mac.*
 //! - **Windows** ([`tcp_table`]): the `GetExtendedTcpTable` API.
@@ -296,6 +296,34 @@ impl Table {
     pub fn on_port(&self, port: u16) -> impl Iterator<Item = &TcpRow> {
         self.rows.iter().filter(move |row| row.local.port() == port)
     }
+}
+
+/// The view of one port, as [`PortView::of`] makes it from [`read_table`].
+///
+/// A table read while connections come and go can show a queue's length
+/// from one moment and its connections from another (Linux prints
+/// `/proc/net/tcp` a page at a time), and then disagree with itself: "the
+/// accept queue is empty" beside a connection waiting in it. This reads
+/// again until they agree, a few times at most; a view that never does says
+/// so when shown.
+///
+/// ```
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let port = listener.local_addr()?.port();
+/// let view = socket_lesson::kernel::read_port(port)?;
+/// assert!(view.listening());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn read_port(port: u16) -> io::Result<PortView> {
+    const READINGS: usize = 20;
+    let mut view = PortView::of(&read_table()?, port, SOURCE);
+    for _ in 1..READINGS {
+        if view.is_consistent() {
+            break;
+        }
+        view = PortView::of(&read_table()?, port, SOURCE);
+    }
+    Ok(view)
 }
 
 /// Reads the table again and again until `question` finds its answer in it,

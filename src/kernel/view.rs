@@ -140,9 +140,10 @@ impl PortView {
             let Some(owner) = owner(&listening, server_side.local) else {
                 continue; // not a connection any listening socket made
             };
-            let client_side = table.rows.iter().find(|row| {
-                same(row.local, server_side.remote) && same(row.remote, server_side.local)
-            });
+            let client_side = table
+                .rows
+                .iter()
+                .find(|row| same(row.local, server_side.remote) && same(row.remote, server_side.local));
             listeners[owner].connections.push(ConnectionView {
                 client: server_side.remote,
                 client_port: server_side.remote.port(),
@@ -291,7 +292,7 @@ impl ListenerView {
             Some(0) => "the accept queue is empty".to_string(),
             Some(1) => "1 finished handshake waits for accept()".to_string(),
             Some(n) => format!("{n} finished handshakes wait for accept()"),
-            None => format!("{system} does not report its accept queue"),
+            None => format!("{system}'s table gives no length for its accept queue"),
         };
         let mut details = Vec::new();
         if let Some(in_progress) = self.queue.in_progress.filter(|&n| n > 0) {
@@ -357,6 +358,12 @@ impl fmt::Display for PortView {
                 writeln!(f, "{:width$}  = {}", "", connection.explain())?;
             }
         }
+        if !self.is_consistent() {
+            writeln!(
+                f,
+                "(the table changed while it was read: a queue's length and its rows differ)"
+            )?;
+        }
         let unknown = unknown || self.listeners.iter().any(|l| l.queue.waiting.is_none());
         if unknown && !self.not_reported.is_empty() {
             writeln!(f, "? = not reported: {}", self.not_reported)?;
@@ -374,7 +381,8 @@ mod tests {
         PortView::of(&Table::new(parse_table(text).unwrap()), port, &proc_net::SOURCE)
     }
 
-    const HEADER: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    const HEADER: &str =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
 
     /// A row of /proc/net/tcp: `local` and `remote` as the file writes them.
     fn line(local: &str, remote: &str, state: u8, rx_queue: u32, inode: u64) -> String {
@@ -411,7 +419,10 @@ mod tests {
         );
         let waiting_row = "127.0.0.1:60000  no                    7              0  ESTABLISHED\n                 = handshake done";
         assert!(table.contains(waiting_row), "{table}");
-        assert!(!table.contains("not reported"), "Linux reports everything:\n{table}");
+        assert!(
+            !table.contains("not reported"),
+            "Linux reports everything:\n{table}"
+        );
     }
 
     #[test]
@@ -428,7 +439,11 @@ mod tests {
         for connection in view.connections() {
             assert_eq!(connection.stage, Stage::Closed, "{connection:?}");
             assert_eq!(connection.accepted_column(), "-");
-            assert!(!connection.explain().contains("queue"), "{}", connection.explain());
+            assert!(
+                !connection.explain().contains("queue"),
+                "{}",
+                connection.explain()
+            );
         }
         assert!(view.to_string().contains("TIME_WAIT"));
     }
@@ -554,7 +569,10 @@ mod tests {
         };
         let view = PortView::of(&table, 12345, &source);
         let text = view.to_string();
-        assert!(text.contains("Elsewhere does not report its accept queue"), "{text}");
+        assert!(
+            text.contains("Elsewhere's table gives no length for its accept queue"),
+            "{text}"
+        );
         assert!(text.contains("?  "), "{text}");
         assert!(
             text.ends_with("? = not reported: this test's system reports no queues\n"),

@@ -16,15 +16,7 @@ use std::time::{Duration, Instant};
 use anstream::println;
 use anstyle::{AnsiColor, Style};
 use log::{LevelFilter, Log, Metadata, Record};
-
-/// The narration's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    /// English.
-    En,
-    /// Korean (한국어), the language of the original lesson.
-    Ko,
-}
+pub use socket_lesson::Lang;
 
 const HEADING: Style = AnsiColor::Cyan.on_default().bold();
 const CLIENT: Style = AnsiColor::Green.on_default();

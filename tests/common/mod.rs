@@ -9,58 +9,70 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use client::protocol::{read_utf, write_utf, ProtocolError};
-use socket_lesson::kernel::{self, TcpRow};
+use socket_lesson::kernel::{self, Table};
 use wait_timeout::ChildExt;
-
-/// The longest any test waits for something that should happen. Generous on
-/// purpose: it is only reached when the thing never happens.
-pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// How long a test listens before concluding that no reply is coming. A
 /// reply on loopback takes well under a millisecond.
 pub const SILENCE: Duration = Duration::from_millis(300);
 
-/// The path of one of the workspace's binaries, built first if need be.
+/// The path of one of the workspace's programs, e.g. `server-v2`.
 ///
-/// `cargo test` builds the binaries of the package under test only, so the
-/// first call builds the whole workspace's binaries, once per test process,
-/// into the same target directory and profile as the tests themselves.
+/// The programs are in the target directory beside the running test
+/// (`target/<profile>/deps/<this test>` → `target/<profile>`), with this
+/// system's executable suffix (`.exe` on Windows). `cargo test --workspace`
+/// builds them all; a test run for one package builds only that package's,
+/// so a program that is missing, or older than this test, is built here
+/// first, once per test process. Where cargo cannot be started (a Windows
+/// test under Wine), the programs built beforehand are used as they are.
 pub fn binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    let dir = BUILT.get_or_init(|| {
-        // target/<profile>/deps/<this test> -> target/<profile>
-        let test = std::env::current_exe().expect("the test's own path");
-        let dir = test
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("target/<profile>")
-            .to_path_buf();
-        let profile = match dir.file_name().and_then(|name| name.to_str()) {
-            Some("debug") => "dev",
-            Some(other) => other,
-            None => "dev",
-        };
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--workspace", "--bins", "--profile", profile])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("cannot run cargo to build the binaries");
-        assert!(status.success(), "building the workspace's binaries failed");
-        dir
-    });
-    let path = dir.join(name);
-    assert!(path.exists(), "{} was not built", path.display());
+    static BUILT: OnceLock<()> = OnceLock::new();
+    let test = std::env::current_exe().expect("the test's own path");
+    let dir = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>")
+        .to_path_buf();
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let modified = |path: &Path| path.metadata().and_then(|meta| meta.modified()).ok();
+    let stale = match (modified(&path), modified(&test)) {
+        (None, _) => true,
+        (Some(program), Some(test)) => program < test,
+        (Some(_), None) => false,
+    };
+    if stale {
+        BUILT.get_or_init(|| build_workspace(&dir));
+    }
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        path.display()
+    );
     path
+}
+
+/// `cargo build` of every program of the workspace, into `dir`'s profile.
+fn build_workspace(dir: &Path) {
+    let profile = match dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") | None => "dev",
+        Some(other) => other,
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--quiet", "--workspace", "--bins", "--profile", profile])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status();
+    // No cargo to start here (Err): use the programs as they are.
+    if let Ok(status) = status {
+        assert!(status.success(), "building the workspace's programs failed");
+    }
 }
 
 /// A program of the workspace, running, its output read line by line.
@@ -241,81 +253,8 @@ impl Server {
     }
 }
 
-/// A client written in the test, speaking the protocol with `client::protocol`.
-pub struct Peer {
-    pub socket: TcpStream,
-    input: BufReader<TcpStream>,
-}
-
-impl Peer {
-    /// Connects to 127.0.0.1:`port`. Returns once the kernel has finished the
-    /// handshake, whether or not the server has accepted.
-    pub fn connect(port: u16) -> Peer {
-        let socket = TcpStream::connect(("127.0.0.1", port)).expect("connecting to the server");
-        socket
-            .set_read_timeout(Some(PATIENCE))
-            .expect("setting a read time-out");
-        let input = BufReader::new(socket.try_clone().expect("cloning the socket"));
-        Peer { socket, input }
-    }
-
-    /// This client's own port, as the server and the kernel see it.
-    pub fn port(&self) -> u16 {
-        self.socket.local_addr().expect("local address").port()
-    }
-
-    /// Sends one message as one frame.
-    pub fn send(&mut self, message: &str) {
-        write_utf(&mut self.socket, message).expect("sending a message");
-    }
-
-    /// Sends raw bytes, frame or not.
-    pub fn send_bytes(&mut self, bytes: &[u8]) {
-        self.socket.write_all(bytes).expect("sending bytes");
-    }
-
-    /// Reads the next message, waiting at most [`PATIENCE`].
-    pub fn receive(&mut self) -> Result<Option<String>, ProtocolError> {
-        read_utf(&mut self.input)
-    }
-
-    /// Sends `message` and asserts that the reply is `message + " World!"`.
-    pub fn exchange(&mut self, message: &str) {
-        self.send(message);
-        let reply = self.receive().expect("a reply").expect("a reply, not a close");
-        assert_eq!(reply, format!("{message} World!"));
-    }
-
-    /// Asserts that nothing at all arrives within [`SILENCE`].
-    pub fn assert_silence(&mut self) {
-        self.socket
-            .set_read_timeout(Some(SILENCE))
-            .expect("setting a read time-out");
-        let mut byte = [0u8; 1];
-        match self.input.read(&mut byte) {
-            Err(error)
-                if matches!(
-                    error.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            other => panic!("expected silence, got {other:?} (byte {byte:02X?})"),
-        }
-        self.socket
-            .set_read_timeout(Some(PATIENCE))
-            .expect("setting a read time-out");
-    }
-
-    /// Asserts that the server closed this connection: the next read sees the
-    /// end of the stream, or a reset (the kernel resets connections that were
-    /// still queued when the listening socket closed).
-    pub fn assert_closed(&mut self) {
-        match self.receive() {
-            Ok(None) => {}
-            Err(ProtocolError::Io(error)) if error.kind() == std::io::ErrorKind::ConnectionReset => {}
-            other => panic!("expected the connection to be closed, got {other:?}"),
-        }
-    }
-}
+#[allow(unused_imports)] // each test file uses its own part of this module
+pub use socket_lesson::peer::{Closed, Peer, PATIENCE};
 
 /// A port that is free now and that nothing else in the tests will take: it
 /// lies below the kernel's ephemeral range (32768 and up), where the kernel
@@ -334,19 +273,35 @@ pub fn unused_port() -> u16 {
     }
 }
 
-/// The server side of the connection from `client_port` to `server_port`.
-pub fn server_side_row(rows: &[TcpRow], server_port: u16, client_port: u16) -> Option<TcpRow> {
-    kernel::server_side(rows, server_port, client_port).cloned()
-}
-
 /// Waits until `question` finds an answer in the kernel's TCP table, and
 /// returns it. Panics with `what` and the last table if it never does.
-pub fn wait_for_kernel<T>(what: &str, question: impl Fn(&[TcpRow]) -> Option<T>) -> T {
-    match kernel::wait_for(PATIENCE, question).expect("reading /proc/net/tcp") {
+pub fn wait_for_kernel<T>(what: &str, question: impl Fn(&Table) -> Option<T>) -> T {
+    match kernel::wait_for(PATIENCE, question).expect("reading the kernel's socket table") {
         Some(answer) => answer,
         None => panic!(
             "the kernel never showed {what} within {PATIENCE:?}; its table now:\n{:#?}",
-            kernel::read_table().unwrap_or_default()
+            kernel::read_table().unwrap_or_default().rows
         ),
     }
+}
+
+/// Whether this system's table reports queue lengths and unread bytes
+/// (Linux, macOS). Where it does not (Windows), the kernel view must say
+/// `None`, and the tests expect exactly that.
+pub const REPORTS_QUEUES: bool = cfg!(any(target_os = "linux", target_os = "macos"));
+
+/// Whether this system's table says which connections have been accepted
+/// (Linux only).
+pub const REPORTS_ACCEPTED: bool = cfg!(target_os = "linux");
+
+/// `value` where this system reports queue lengths and unread bytes, `None`
+/// where it does not: what the kernel view must show.
+pub fn if_queues_reported(value: u32) -> Option<u32> {
+    REPORTS_QUEUES.then_some(value)
+}
+
+/// `held` where this system says which connections are accepted, `None`
+/// where it does not.
+pub fn if_accepted_reported(held: bool) -> Option<bool> {
+    REPORTS_ACCEPTED.then_some(held)
 }

@@ -1,0 +1,696 @@
+//! The lesson's picture of a port, drawn from the kernel's facts.
+//!
+//! The Java lesson explains a server socket with a sequence of pictures: the
+//! listening socket with its backlog queue, connections waiting in it,
+//! `accept()` taking the head of the queue and giving the server a socket,
+//! and a message waiting in the server's receive buffer. [`Picture`] draws
+//! that picture for a real port, from a [`PortView`]:
+//!
+//! ```text
+//! ┌─ server: listening socket 127.0.0.1:12345 ─────────────────────────────────┐
+//! │ backlog queue: 1 waiting, limit 128                                         │
+//! │ ┌───────────────┐┌───────────────┐                                         │
+//! │ │ :60000        ││               │ …                                       │
+//! │ │ 7 B unread    ││               │                                         │
+//! │ └───────────────┘└───────────────┘                                         │
+//! │ sockets from accept():                                                      │
+//! │   socket 1 ── :50000   nothing unread                                       │
+//! └─────────────────────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! It draws only what is known. The kernel does not say in which order the
+//! connections in a queue arrived, so the queue is drawn in order only when
+//! the program drawing it knows the order (it made the connections, or
+//! watched them arrive): see [`Known`]. A fact the system does not report is
+//! drawn as not reported, never as zero.
+
+use std::net::SocketAddr;
+
+use anstyle::{AnsiColor, Style as Colour};
+use unicode_width::UnicodeWidthStr;
+
+use crate::kernel::{ConnectionView, ListenerView, PortView, Stage};
+use crate::term::{paint, Style};
+use crate::Lang;
+
+/// The picture's width in columns: it reads on an 80-column terminal.
+pub const WIDTH: usize = 79;
+
+/// How many queue slots are drawn before the rest are counted.
+const SLOTS: usize = 4;
+/// A slot's width, borders included.
+const SLOT_WIDTH: usize = 17;
+/// How many client boxes are drawn before the rest are counted.
+const CLIENT_BOXES: usize = 6;
+/// A client box's width, borders included.
+const CLIENT_WIDTH: usize = 25;
+
+const SERVER: Colour = AnsiColor::Cyan.on_default();
+const QUEUE: Colour = AnsiColor::Yellow.on_default();
+const SOCKET: Colour = AnsiColor::Green.on_default();
+const CLOSED: Colour = Colour::new().dimmed();
+
+/// What the program drawing the picture knows that the kernel does not
+/// report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Known {
+    /// The clients of the connections waiting in the accept queue, oldest
+    /// first: the order their handshakes finished. Empty when not known.
+    pub queue_order: Vec<SocketAddr>,
+    /// The server's sockets from `accept()`, numbered in the order
+    /// `accept()` returned them: `(number, client)`.
+    pub accepted: Vec<(usize, SocketAddr)>,
+}
+
+/// A port's picture, ready to draw.
+///
+/// ```
+/// use socket_lesson::kernel::{proc_net, PortView, Table};
+/// use socket_lesson::picture::{Known, Picture};
+/// use socket_lesson::{term::Style, Lang};
+///
+/// let table = Table::new(proc_net::parse_table("header
+///    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000  0 41716 1
+///    1: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000  1000  0 0 1
+/// ")?);
+/// let view = PortView::of(&table, 12345, &proc_net::SOURCE);
+/// let text = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
+/// assert!(text.contains("backlog queue: 1 waiting"));
+/// assert!(text.contains(":60000"));
+/// assert!(text.lines().all(|line| line.chars().count() <= 79));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct Picture<'a> {
+    view: &'a PortView,
+    known: &'a Known,
+    style: Style,
+    lang: Lang,
+}
+
+/// One line inside a box, and its colour.
+struct Line {
+    text: String,
+    colour: Option<Colour>,
+}
+
+impl Line {
+    fn plain(text: impl Into<String>) -> Line {
+        Line {
+            text: text.into(),
+            colour: None,
+        }
+    }
+
+    fn painted(text: impl Into<String>, colour: Colour) -> Line {
+        Line {
+            text: text.into(),
+            colour: Some(colour),
+        }
+    }
+}
+
+/// The characters boxes are drawn with.
+struct Glyphs {
+    top_left: &'static str,
+    top_right: &'static str,
+    bottom_left: &'static str,
+    bottom_right: &'static str,
+    horizontal: &'static str,
+    vertical: &'static str,
+    link: &'static str,
+    more: &'static str,
+}
+
+const UNICODE: Glyphs = Glyphs {
+    top_left: "┌",
+    top_right: "┐",
+    bottom_left: "└",
+    bottom_right: "┘",
+    horizontal: "─",
+    vertical: "│",
+    link: "──",
+    more: "…",
+};
+
+const ASCII: Glyphs = Glyphs {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    horizontal: "-",
+    vertical: "|",
+    link: "--",
+    more: "...",
+};
+
+impl<'a> Picture<'a> {
+    /// The picture of `view`, with what the caller `known`s, drawn in `style`.
+    pub fn new(view: &'a PortView, known: &'a Known, style: Style, lang: Lang) -> Picture<'a> {
+        Picture {
+            view,
+            known,
+            style,
+            lang,
+        }
+    }
+
+    fn glyphs(&self) -> &'static Glyphs {
+        if self.style.unicode {
+            &UNICODE
+        } else {
+            &ASCII
+        }
+    }
+
+    fn say(&self, en: impl Into<String>, ko: impl Into<String>) -> String {
+        match self.lang {
+            Lang::En => en.into(),
+            Lang::Ko => ko.into(),
+        }
+    }
+
+    /// The picture, as lines of text ending in `\n`.
+    pub fn draw(&self) -> String {
+        let mut out: Vec<String> = Vec::new();
+        if self.view.listeners.is_empty() {
+            out.extend(self.boxed(
+                &self.say(
+                    format!("server: port {}", self.view.port),
+                    format!("서버: 포트 {}", self.view.port),
+                ),
+                vec![Line::plain(self.say(
+                    "nothing is listening: no listening socket, no backlog queue",
+                    "리슨하는 소켓이 없습니다: 서버 소켓도, 백로그 큐도 없습니다",
+                ))],
+                WIDTH,
+                SERVER,
+            ));
+        }
+        for listener in &self.view.listeners {
+            out.extend(self.server_box(listener));
+        }
+        out.extend(self.clients());
+        let mut text = out.join("\n");
+        text.push('\n');
+        text
+    }
+
+    /// One listening socket: its queue as a row of slots, then the server's
+    /// sockets from `accept()`, then what is closing.
+    fn server_box(&self, listener: &ListenerView) -> Vec<String> {
+        let title = self.say(
+            format!("server: listening socket {}", listener.address),
+            format!("서버: 서버 소켓 {}", listener.address),
+        );
+        let mut body = Vec::new();
+        let at = |stage: Stage| -> Vec<&ConnectionView> {
+            listener.connections.iter().filter(|c| c.stage == stage).collect()
+        };
+        let queued = self.in_known_order(at(Stage::Queued));
+        let accepted = at(Stage::Accepted);
+        let unsure = at(Stage::QueuedOrAccepted);
+        let handshakes = at(Stage::Handshake);
+        let closed = at(Stage::Closed);
+
+        body.push(Line::painted(self.queue_headline(listener), QUEUE));
+        if let Some(order) = self.queue_order_line(listener, queued.len()) {
+            body.push(Line::plain(order));
+        }
+        if unsure.is_empty() {
+            body.extend(self.slots(&queued, listener.queue.limit));
+        }
+        if !handshakes.is_empty() {
+            let ports = self.client_list(&handshakes);
+            body.push(Line::plain(self.say(
+                format!("handshakes under way (not yet in the queue): {ports}"),
+                format!("핸드셰이크 진행 중 (아직 큐에 들어가지 않음): {ports}"),
+            )));
+        }
+
+        if !unsure.is_empty() {
+            body.push(Line::plain(self.say(
+                format!(
+                    "open connections, queued or accepted ({} does not say which):",
+                    self.view.system
+                ),
+                format!(
+                    "열린 연결, 큐에서 대기 중이거나 accept됨 ({}은(는) 어느 쪽인지 알려 주지 않습니다):",
+                    self.view.system
+                ),
+            )));
+            for connection in &unsure {
+                body.push(Line::plain(format!(
+                    "  {}  {}",
+                    self.client_label(connection.client),
+                    self.unread(connection.server_unread)
+                )));
+            }
+        } else if accepted.is_empty() {
+            body.push(Line::plain(
+                self.say("sockets from accept(): none", "accept()로 만든 소켓: 없음"),
+            ));
+        } else {
+            body.push(Line::plain(
+                self.say("sockets from accept():", "accept()로 만든 소켓:"),
+            ));
+            for connection in self.numbered(&accepted) {
+                body.push(Line::painted(connection, SOCKET));
+            }
+        }
+
+        if !closed.is_empty() {
+            let ports = closed
+                .iter()
+                .map(|c| format!("{} ({})", self.client_label(c.client), c.state))
+                .collect::<Vec<_>>()
+                .join(", ");
+            body.push(Line::painted(
+                self.say(
+                    format!("closed, still in the kernel's table: {ports}"),
+                    format!("닫힘, 커널의 표에는 아직 남아 있음: {ports}"),
+                ),
+                CLOSED,
+            ));
+        }
+        self.boxed(&title, body, WIDTH, SERVER)
+    }
+
+    /// The queue's line: how many wait, and the limit.
+    fn queue_headline(&self, listener: &ListenerView) -> String {
+        let system = self.view.system;
+        let waiting = match listener.queue.waiting {
+            Some(waiting) => self.say(format!("{waiting} waiting"), format!("{waiting}개 대기")),
+            None => self.say(
+                format!("length not reported by {system}'s table"),
+                format!("길이는 {system}의 표에 나오지 않음"),
+            ),
+        };
+        let limit = match listener.queue.limit {
+            Some(limit) => self.say(format!(", limit {limit}"), format!(", 한도 {limit}")),
+            None if listener.queue.waiting.is_some() => {
+                self.say(", limit not reported", ", 한도는 알 수 없음")
+            }
+            None => String::new(),
+        };
+        self.say(
+            format!("backlog queue: {waiting}{limit}"),
+            format!("백로그 큐: {waiting}{limit}"),
+        )
+    }
+
+    /// The line under the queue's: whether the order drawn is the order the
+    /// connections came in. Nothing to say for fewer than two.
+    fn queue_order_line(&self, listener: &ListenerView, queued_rows: usize) -> Option<String> {
+        if queued_rows < 2 {
+            None
+        } else if self.order_known(listener) {
+            Some(self.say(
+                "oldest first: accept() takes the one on the left",
+                "먼저 온 순서대로: accept()는 왼쪽부터 꺼냅니다",
+            ))
+        } else {
+            Some(self.say(
+                "in which order they came: the kernel does not report it",
+                "어떤 순서로 왔는지는 커널이 알려 주지 않습니다",
+            ))
+        }
+    }
+
+    /// Whether the caller knows the order of every connection queued here.
+    fn order_known(&self, listener: &ListenerView) -> bool {
+        listener
+            .connections
+            .iter()
+            .filter(|c| c.stage == Stage::Queued)
+            .all(|c| self.known.queue_order.contains(&c.client))
+    }
+
+    /// `queued` in the known order, the unknown ones after by address.
+    fn in_known_order<'c>(&self, mut queued: Vec<&'c ConnectionView>) -> Vec<&'c ConnectionView> {
+        let position = |c: &ConnectionView| {
+            self.known
+                .queue_order
+                .iter()
+                .position(|client| *client == c.client)
+                .unwrap_or(usize::MAX)
+        };
+        queued.sort_by_key(|c| (position(c), c.client));
+        queued
+    }
+
+    /// The queue as a row of slots: the queued connections, then one free
+    /// slot when the queue has room, then `…`.
+    fn slots(&self, queued: &[&ConnectionView], limit: Option<u32>) -> Vec<Line> {
+        let glyphs = self.glyphs();
+        let inner = SLOT_WIDTH - 2;
+        let mut cells: Vec<[String; 2]> = Vec::new();
+        let shown = if queued.len() > SLOTS {
+            SLOTS - 1
+        } else {
+            queued.len()
+        };
+        for connection in &queued[..shown] {
+            cells.push([
+                self.client_label(connection.client),
+                self.unread_short(connection.server_unread),
+            ]);
+        }
+        if queued.len() > shown {
+            let rest = queued.len() - shown;
+            cells.push([
+                self.say(format!("+{rest} more"), format!("+{rest}개 더")),
+                String::new(),
+            ]);
+        }
+        let has_room = limit.map_or(true, |limit| (queued.len() as u64) < u64::from(limit) + 1);
+        if cells.len() < SLOTS && has_room {
+            cells.push([String::new(), String::new()]);
+        }
+        let edge = glyphs.horizontal.repeat(SLOT_WIDTH - 2);
+        let mut top = String::new();
+        let mut rows = [String::new(), String::new()];
+        let mut bottom = String::new();
+        for cell in &cells {
+            top += &format!("{}{edge}{}", glyphs.top_left, glyphs.top_right);
+            for (row, text) in rows.iter_mut().zip(cell) {
+                *row += &format!("{} {} {}", glyphs.vertical, pad(text, inner - 2), glyphs.vertical);
+            }
+            bottom += &format!("{}{edge}{}", glyphs.bottom_left, glyphs.bottom_right);
+        }
+        rows[0] += &format!(" {}", glyphs.more);
+        let mut lines = vec![Line::painted(top, QUEUE)];
+        lines.extend(rows.into_iter().map(|row| Line::painted(row, QUEUE)));
+        lines.push(Line::painted(bottom, QUEUE));
+        lines
+    }
+
+    /// The accepted connections as the server's sockets, numbered where the
+    /// caller knows the numbers.
+    fn numbered(&self, accepted: &[&ConnectionView]) -> Vec<String> {
+        let link = self.glyphs().link;
+        let mut lines: Vec<(usize, String)> = accepted
+            .iter()
+            .map(|connection| {
+                let number = self
+                    .known
+                    .accepted
+                    .iter()
+                    .find(|(_, client)| *client == connection.client)
+                    .map(|(number, _)| *number);
+                let name = match number {
+                    Some(number) => self.say(format!("socket {number}"), format!("소켓 {number}")),
+                    None => self.say("a socket", "소켓"),
+                };
+                let line = format!(
+                    "  {name} {link} {}   {}",
+                    self.client_label(connection.client),
+                    self.unread(connection.server_unread)
+                );
+                (number.unwrap_or(usize::MAX), line)
+            })
+            .collect();
+        lines.sort();
+        lines.into_iter().map(|(_, line)| line).collect()
+    }
+
+    /// The clients on this machine, a box each: each one's socket exists
+    /// from the moment the kernel finished its handshake.
+    fn clients(&self) -> Vec<String> {
+        let connections: Vec<&ConnectionView> = self
+            .view
+            .connections()
+            .filter(|c| c.stage != Stage::Closed && c.stage != Stage::Handshake)
+            .collect();
+        let (here, elsewhere): (Vec<&ConnectionView>, Vec<&ConnectionView>) =
+            connections.into_iter().partition(|c| c.client_here);
+        let mut out = Vec::new();
+        if !here.is_empty() {
+            out.push(self.say("clients on this machine:", "이 컴퓨터의 클라이언트:"));
+            let shown = here.len().min(CLIENT_BOXES);
+            let mut boxes: Vec<Vec<String>> = here[..shown]
+                .iter()
+                .map(|connection| {
+                    let body = vec![
+                        Line::painted(self.say("socket: exists", "소켓: 있음"), SOCKET),
+                        Line::plain(self.unread(connection.client_unread)),
+                    ];
+                    let title = self.say("client", "클라이언트");
+                    let title = format!("{title} {}", self.client_label(connection.client));
+                    self.boxed(&title, body, CLIENT_WIDTH, SOCKET)
+                })
+                .collect();
+            if here.len() > shown {
+                let rest = here.len() - shown;
+                boxes.push(vec![
+                    String::new(),
+                    format!("+{rest}"),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
+            for row in boxes.chunks(3) {
+                for index in 0..row[0].len() {
+                    let line: Vec<&str> = row.iter().map(|lines| lines[index].as_str()).collect();
+                    out.push(line.join(" ").trim_end().to_string());
+                }
+            }
+        }
+        if !elsewhere.is_empty() {
+            let clients = elsewhere
+                .iter()
+                .map(|c| c.client.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(self.say(
+                format!("clients on other machines: {clients}"),
+                format!("다른 컴퓨터의 클라이언트: {clients}"),
+            ));
+        }
+        out
+    }
+
+    /// `:50000` for a client on the server's own machine's loopback, the
+    /// whole address otherwise.
+    fn client_label(&self, client: SocketAddr) -> String {
+        if client.ip().to_canonical().is_loopback() {
+            format!(":{}", client.port())
+        } else {
+            client.to_string()
+        }
+    }
+
+    /// A receive buffer's unread bytes, in words.
+    fn unread(&self, bytes: Option<u32>) -> String {
+        match bytes {
+            Some(0) => self.say("nothing unread", "읽지 않은 바이트 없음"),
+            Some(bytes) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
+            None => self.say("unread: not reported", "읽지 않은 바이트: 알 수 없음"),
+        }
+    }
+
+    /// A receive buffer's unread bytes, short enough for a queue slot.
+    fn unread_short(&self, bytes: Option<u32>) -> String {
+        match bytes {
+            Some(bytes) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
+            None => self.say("unread: ?", "읽지 않은: ?"),
+        }
+    }
+
+    /// A list of clients' labels.
+    fn client_list(&self, connections: &[&ConnectionView]) -> String {
+        connections
+            .iter()
+            .map(|c| self.client_label(c.client))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `body` in a box `width` columns wide with `title` on its top edge;
+    /// lines too long for it are wrapped.
+    fn boxed(&self, title: &str, body: Vec<Line>, width: usize, colour: Colour) -> Vec<String> {
+        let glyphs = self.glyphs();
+        let colour_on = self.style.colour;
+        let inner = width - 4;
+        let title = format!("{}{} {title} ", glyphs.top_left, glyphs.horizontal);
+        let rest = width.saturating_sub(title.width() + 1);
+        let top = format!("{title}{}{}", glyphs.horizontal.repeat(rest), glyphs.top_right);
+        let mut lines = vec![paint(&top, colour, colour_on)];
+        for line in body {
+            for piece in wrap(&line.text, inner) {
+                let text = pad(&piece, inner);
+                let text = match line.colour {
+                    Some(line_colour) => paint(&text, line_colour, colour_on),
+                    None => text,
+                };
+                let edge = paint(glyphs.vertical, colour, colour_on);
+                lines.push(format!("{edge} {text} {edge}"));
+            }
+        }
+        let bottom = format!(
+            "{}{}{}",
+            glyphs.bottom_left,
+            glyphs.horizontal.repeat(width - 2),
+            glyphs.bottom_right
+        );
+        lines.push(paint(&bottom, colour, colour_on));
+        lines
+    }
+}
+
+/// `text` padded with spaces to `width` columns, as the terminal counts
+/// them (a Hangul syllable takes two).
+fn pad(text: &str, width: usize) -> String {
+    let missing = width.saturating_sub(text.width());
+    format!("{text}{}", " ".repeat(missing))
+}
+
+/// `text` cut into lines of at most `width` columns, at spaces where it can.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    if text.width() <= width {
+        return vec![text.to_string()];
+    }
+    textwrap::wrap(text, textwrap::Options::new(width).break_words(true))
+        .into_iter()
+        .map(|line| line.into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::{proc_net, Table};
+
+    fn lesson_view(text: &str) -> PortView {
+        PortView::of(
+            &Table::new(proc_net::parse_table(text).unwrap()),
+            12345,
+            &proc_net::SOURCE,
+        )
+    }
+
+    const HEADER: &str =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+
+    /// Both of the lesson's clients in the queue, 60000 with 7 bytes.
+    fn both_queued() -> String {
+        [
+            HEADER,
+            "   0: 0100007F:3039 00000000:0000 0A 00000000:00000002 00:00000000 00000000 0 0 11 1\n",
+            "   1: 0100007F:3039 0100007F:C350 01 00000000:00000000 00:00000000 00000000 0 0 0 1\n",
+            "   2: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000 0 0 0 1\n",
+            "   3: 0100007F:C350 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 21 1\n",
+            "   4: 0100007F:EA60 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 22 1\n",
+        ]
+        .concat()
+    }
+
+    fn assert_fits(text: &str) {
+        for line in text.lines() {
+            assert!(line.width() <= WIDTH, "too wide ({}): {line}", line.width());
+        }
+    }
+
+    #[test]
+    fn an_order_is_drawn_only_when_known() {
+        let view = lesson_view(&both_queued());
+        let unknown = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
+        assert!(
+            unknown.contains("in which order they came: the kernel does not report it"),
+            "{unknown}"
+        );
+        let known = Known {
+            queue_order: vec![
+                "127.0.0.1:60000".parse().unwrap(),
+                "127.0.0.1:50000".parse().unwrap(),
+            ],
+            accepted: vec![],
+        };
+        let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
+        assert!(
+            drawn.contains("oldest first: accept() takes the one on the left"),
+            "{drawn}"
+        );
+        let slots = drawn.lines().find(|line| line.contains(":60000")).unwrap();
+        assert!(
+            slots.find(":60000") < slots.find(":50000"),
+            "60000 first, as known:\n{drawn}"
+        );
+        assert!(drawn.contains("sockets from accept(): none"), "{drawn}");
+        assert!(drawn.contains("7 B unread"), "{drawn}");
+        assert_fits(&drawn);
+    }
+
+    #[test]
+    fn an_accepted_connection_is_a_numbered_socket() {
+        let view = lesson_view(crate::kernel::proc_net::tests::TCP);
+        let known = Known {
+            queue_order: vec![],
+            accepted: vec![(1, "127.0.0.1:50000".parse().unwrap())],
+        };
+        let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
+        assert!(drawn.contains("socket 1 -- :50000   nothing unread"), "{drawn}");
+        assert!(drawn.contains("backlog queue: 1 waiting"), "{drawn}");
+        assert!(drawn.contains("| :60000        || "), "{drawn}");
+        assert_eq!(drawn.matches("socket: exists").count(), 2, "{drawn}");
+        assert_fits(&drawn);
+    }
+
+    #[test]
+    fn unicode_korean_and_colour_keep_the_boxes_aligned() {
+        let view = lesson_view(&both_queued());
+        for lang in [Lang::En, Lang::Ko] {
+            let style = Style {
+                colour: false,
+                unicode: true,
+            };
+            let drawn = Picture::new(&view, &Known::default(), style, lang).draw();
+            assert_fits(&drawn);
+            // Every line of the server box ends at the same column.
+            let edges: Vec<usize> = drawn
+                .lines()
+                .take_while(|line| !line.starts_with('└'))
+                .map(|line| line.width())
+                .collect();
+            assert!(edges.iter().all(|&width| width == WIDTH), "{edges:?}\n{drawn}");
+        }
+        let coloured = Picture::new(
+            &view,
+            &Known::default(),
+            Style {
+                colour: true,
+                unicode: true,
+            },
+            Lang::En,
+        )
+        .draw();
+        assert!(coloured.contains('\x1b'));
+    }
+
+    #[test]
+    fn nothing_listening_is_said() {
+        let view = lesson_view(HEADER);
+        let drawn = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
+        assert!(drawn.contains("nothing is listening"), "{drawn}");
+    }
+
+    #[test]
+    fn a_crowd_is_counted_not_drawn_one_by_one() {
+        let mut text = String::from(HEADER);
+        text += "   0: 0100007F:3039 00000000:0000 0A 00000000:00000014 00:00000000 00000000 0 0 11 1\n";
+        for client in 0..20u32 {
+            let port = 40000 + client;
+            text += &format!(
+                "   1: 0100007F:3039 0100007F:{port:04X} 01 00000000:00000007 00:00000000 00000000 0 0 0 1\n"
+            );
+            text += &format!(
+                "   2: 0100007F:{port:04X} 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 {} 1\n",
+                100 + client
+            );
+        }
+        let view = lesson_view(&text);
+        let drawn = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
+        assert!(drawn.contains("+17 more"), "{drawn}");
+        assert!(drawn.contains("+14"), "{drawn}");
+        assert_fits(&drawn);
+    }
+}
