@@ -7,6 +7,8 @@
 //!   say what to do.
 //! - [`logging`]: the lesson's log line, `HH:MM:SS.mmm [thread] message`.
 //! - [`cli`]: the command-line flags the programs share, and their exit.
+//! - [`text`]: text from a peer, shown so that it cannot forge a log line
+//!   or drive the terminal.
 //!
 //! The binaries are `client-v1` (one message) and `client-v2` (a line at a
 //! time from standard input). The instruments that watch the kernel (`peek`,
@@ -16,3 +18,4 @@ pub mod cli;
 pub mod logging;
 pub mod net;
 pub mod protocol;
+pub mod text;
