@@ -51,7 +51,10 @@ const SOCKET: Colour = AnsiColor::Green.on_default();
 const CLOSED: Colour = Colour::new().dimmed();
 
 /// What the program drawing the picture knows that the kernel does not
-/// report.
+/// report. A program that is itself the server (the tour, `lab`) knows which
+/// connections it has accepted and in which order it made or saw them; where
+/// the system does not say which connections are still queued, the picture
+/// places them from this, and says so.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Known {
     /// The clients of the connections waiting in the accept queue, oldest
@@ -204,8 +207,16 @@ impl<'a> Picture<'a> {
         );
         let mut body = Vec::new();
         let at = |stage: Stage| -> Vec<&ConnectionView> {
-            listener.connections.iter().filter(|c| c.stage == stage).collect()
+            listener
+                .connections
+                .iter()
+                .filter(|c| self.stage_of(c) == stage)
+                .collect()
         };
+        let placed_by_us = listener
+            .connections
+            .iter()
+            .any(|c| c.stage == Stage::QueuedOrAccepted && self.stage_of(c) != c.stage);
         let queued = self.in_known_order(at(Stage::Queued));
         let accepted = at(Stage::Accepted);
         let unsure = at(Stage::QueuedOrAccepted);
@@ -258,6 +269,20 @@ impl<'a> Picture<'a> {
             }
         }
 
+        if placed_by_us {
+            body.push(Line::plain(self.say(
+                format!(
+                    "(which are queued and which accepted: known to this program, which is the \
+                     server; {} does not report it)",
+                    self.view.system
+                ),
+                format!(
+                    "(어느 연결이 큐에 있고 어느 것이 accept됐는지는 서버인 이 프로그램이 압니다. \
+                     {}은(는) 알려 주지 않습니다)",
+                    self.view.system
+                ),
+            )));
+        }
         if !closed.is_empty() {
             let ports = closed
                 .iter()
@@ -316,12 +341,28 @@ impl<'a> Picture<'a> {
         }
     }
 
+    /// Where a connection is: as the kernel says, or, where the system does
+    /// not say whether an open connection was accepted, as the caller knows.
+    fn stage_of(&self, connection: &ConnectionView) -> Stage {
+        let accepted = || {
+            self.known
+                .accepted
+                .iter()
+                .any(|(_, client)| *client == connection.client)
+        };
+        match connection.stage {
+            Stage::QueuedOrAccepted if accepted() => Stage::Accepted,
+            Stage::QueuedOrAccepted if self.known.queue_order.contains(&connection.client) => Stage::Queued,
+            stage => stage,
+        }
+    }
+
     /// Whether the caller knows the order of every connection queued here.
     fn order_known(&self, listener: &ListenerView) -> bool {
         listener
             .connections
             .iter()
-            .filter(|c| c.stage == Stage::Queued)
+            .filter(|c| self.stage_of(c) == Stage::Queued)
             .all(|c| self.known.queue_order.contains(&c.client))
     }
 
@@ -664,6 +705,28 @@ mod tests {
         )
         .draw();
         assert!(coloured.contains('\x1b'));
+    }
+
+    #[test]
+    fn where_the_system_does_not_say_the_server_program_places_its_connections() {
+        let mut view = lesson_view(crate::kernel::proc_net::tests::TCP);
+        view.system = "Windows";
+        for connection in &mut view.listeners[0].connections {
+            connection.stage = Stage::QueuedOrAccepted;
+        }
+        let unknown = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
+        assert!(
+            unknown.contains("open connections, queued or accepted (Windows does not say which):"),
+            "{unknown}"
+        );
+        let known = Known {
+            queue_order: vec!["127.0.0.1:60000".parse().unwrap()],
+            accepted: vec![(1, "127.0.0.1:50000".parse().unwrap())],
+        };
+        let placed = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
+        assert!(placed.contains("socket 1 -- :50000"), "{placed}");
+        assert!(placed.contains("| :60000  "), "{placed}");
+        assert!(placed.contains("known to this program, which is the"), "{placed}");
     }
 
     #[test]

@@ -384,7 +384,7 @@ fn v3_a_reply_too_long_for_a_frame_ends_the_session_without_a_partial_frame() {
     hostile.send(&unanswerable()).unwrap();
     scene.expect_end(
         &session,
-        "message too long for one frame: 65542 bytes encoded, at most 65535",
+        "cannot send the reply: message too long for one frame: 65542 bytes encoded, at most 65535",
     );
     assert_closed_without_a_byte(&mut hostile);
     scene.finish();
@@ -679,7 +679,7 @@ fn v2_a_reply_too_long_for_a_frame_ends_it_without_a_partial_frame() {
     });
     assert_v2_failed(
         outcome,
-        "message too long for one frame: 65542 bytes encoded, at most 65535",
+        "cannot send the reply: message too long for one frame: 65542 bytes encoded, at most 65535",
     );
 }
 

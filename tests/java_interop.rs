@@ -40,10 +40,11 @@ fn the_jdks_client_against_server_v3() {
         .collect();
     assert_eq!(replies, expected);
 
-    // server-v3 decoded each of Java's frames to the same text, and the
-    // session ended on the `exit` Java sent last.
+    // server-v3 decoded each of Java's frames to the same text (logged as
+    // peer text is, control characters escaped), and the session ended on
+    // the `exit` Java sent last.
     for message in MESSAGES {
-        server.expect_log(&format!("[session-1] received: {message}"));
+        server.expect_log(&format!("[session-1] received: {}", client::text::shown(message)));
     }
     server.expect_log("[session-1] session ended: the client sent exit");
 }
@@ -62,7 +63,8 @@ fn client_v2_against_the_jdks_server() {
     // writeUTF sent back, decoded by client::protocol.
     for message in MESSAGES {
         client.type_in(&format!("{message}\n"));
-        client.expect_line(&format!("] received: {message} World!"));
+        let reply = format!("{message} World!");
+        client.expect_line(&format!("] received: {}", client::text::shown(&reply)));
     }
     client.close_stdin(); // the end of input: client-v2 sends `exit`
     let (status, stderr) = client.wait_exit();

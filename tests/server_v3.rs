@@ -2,20 +2,28 @@
 
 mod common;
 
-use common::{Peer, Running, Server};
+use std::process::Command;
+
+use common::{
+    if_accepted_reported, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server, SILENCE,
+};
 
 #[test]
 fn serves_every_client_each_on_its_own_thread() {
     let mut server = Server::start("server-v3", &[]);
-    // It knows how many sessions it can hold: a thread each.
-    let room = server.expect_log("] room for ");
-    let capacity: usize = room
-        .split("room for ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|number| number.parse().ok())
-        .expect("a number of sessions");
-    assert!(capacity >= 1000, "{room}");
+    // It knows how many sessions it can hold, from this system's limits.
+    if cfg!(unix) {
+        let room = server.expect_log("] room for ");
+        let capacity: usize = room
+            .split("room for ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|number| number.parse().ok())
+            .expect("a number of sessions");
+        assert!(capacity >= 1000, "{room}");
+    } else {
+        server.expect_log("] no limit on sessions that this server can read on this system");
+    }
     let mut a = Peer::connect(server.port).unwrap();
     let mut b = Peer::connect(server.port).unwrap();
 
@@ -96,4 +104,124 @@ fn client_v2_programs_against_server_v3() {
             .iter()
             .any(|line| line.contains("message (exit to quit)>")));
     }
+}
+
+/// server-v3 started from a shell whose open-file limit is `files`, both
+/// soft and hard: its capacity is then `files - 16` sessions.
+fn with_open_file_limit(files: u32, args: &str) -> Server {
+    let program = common::binary("server-v3").display().to_string();
+    let mut shell = Command::new("sh");
+    shell.args([
+        "-c",
+        &format!("ulimit -n {files} && exec {program} --port 0 {args}"),
+    ]);
+    Server::from_process(Running::start_command(shell))
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sets the open-file limit with ulimit, which only Unix has (Windows has no such limit)"
+)]
+fn a_full_server_leaves_new_clients_in_the_accept_queue_until_a_session_ends() {
+    let mut server = with_open_file_limit(24, "");
+    server.expect_log(
+        "room for 8 sessions at once, one thread each: the open-file limit is 24, and each session is \
+         an open file (`ulimit -Hn` shows the most allowed; only root can raise it)",
+    );
+    let port = server.port;
+    let mut served: Vec<Peer> = (0..8)
+        .map(|number| {
+            let mut peer = Peer::connect(port).unwrap();
+            peer.exchange(&format!("client {number}")).unwrap();
+            peer
+        })
+        .collect();
+    server.expect_log("full: 8 sessions are open; new clients wait in the accept queue until one ends");
+
+    // The ninth is not accepted: it waits in the kernel's queue, its bytes
+    // unread, and gets no reply.
+    let mut ninth = Peer::connect(port).unwrap();
+    ninth.send("ninth").unwrap(); // 2 + 5 bytes
+    let ninth_port = ninth.port();
+    wait_for_kernel("the ninth client queued with its 7 bytes", |table| {
+        let queue = table.listener(port)?.queue?;
+        let row = table.server_side(port, ninth_port)?;
+        (queue.waiting == if_queues_reported(1)
+            && row.held == if_accepted_reported(false)
+            && row.unread == if_queues_reported(7))
+        .then_some(())
+    });
+    ninth.silence(SILENCE).unwrap();
+
+    // One leaves; the server has room again, and takes the ninth.
+    served.remove(0).send("exit").unwrap();
+    server.expect_log("room again: a session ended; accepting the next client");
+    assert_eq!(ninth.receive().unwrap().as_deref(), Some("ninth World!"));
+    let log = server.log();
+    assert_eq!(
+        log.iter().filter(|line| line.contains("] full: ")).count(),
+        1,
+        "once: {log:#?}"
+    );
+    for mut peer in served {
+        peer.exchange("still served").unwrap();
+    }
+}
+
+#[test]
+fn an_idle_client_is_let_go_after_the_idle_timeout() {
+    let mut server = Server::start("server-v3", &["--idle-timeout", "0.3"]);
+    let mut silent = Peer::connect(server.port).unwrap();
+    server.expect_log("[session-1] session ended: the client sent nothing for 0.3 s (--idle-timeout)");
+    // An orderly close, and the server goes on.
+    assert!(matches!(silent.closed().unwrap(), Closed::Eof));
+    let mut talker = Peer::connect(server.port).unwrap();
+    talker.exchange("hello").unwrap();
+    assert!(server.process.is_running());
+}
+
+#[test]
+fn an_idle_timeout_must_be_a_positive_number_of_seconds() {
+    for value in ["0", "-1", "soon"] {
+        let mut server = Running::start("server-v3", &[&format!("--idle-timeout={value}")]);
+        let (status, stderr) = server.wait_exit();
+        assert_eq!(status.code(), Some(2), "{value}: {stderr}");
+        assert!(stderr.contains("is not a positive number of seconds"), "{stderr}");
+    }
+}
+
+/// On Linux, a connection reset while it waits in the accept queue is still
+/// returned by accept(): the reset shows on the session's first read, and
+/// that session ends alone.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "Linux's behaviour: other systems may drop a connection reset in the queue, or fail accept() for it"
+)]
+fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() {
+    let mut server = with_open_file_limit(17, "");
+    server.expect_log("room for 1 sessions at once");
+    let port = server.port;
+    let mut first = Peer::connect(port).unwrap();
+    first.exchange("first").unwrap();
+
+    // The second waits in the queue; then it resets its connection there.
+    let second = Peer::connect(port).unwrap();
+    let second_port = second.port();
+    wait_for_kernel("the second in the queue", |table| {
+        (table.server_side(port, second_port)?.held == Some(false)).then_some(())
+    });
+    second.reset().unwrap();
+    wait_for_kernel("the reset connection still in the queue", |table| {
+        let waiting = table.listener(port)?.queue?.waiting?;
+        let gone = table.server_side(port, second_port).is_none();
+        (waiting == 1 && gone).then_some(())
+    });
+
+    first.send("exit").unwrap();
+    server.expect_log(&format!("connected: client 127.0.0.1:{second_port}"));
+    server.expect_log("[session-2] session ended: Connection reset by peer");
+    let mut third = Peer::connect(port).unwrap();
+    third.exchange("third").unwrap();
 }

@@ -2,23 +2,40 @@
 
 mod common;
 
-use common::Running;
+use std::process::Command;
+
+use common::{if_queues_reported, Running, REPORTS_QUEUES};
+
+fn tour_command(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_socket-lesson"));
+    command.args(args);
+    command
+}
 
 fn tour(args: &[&str]) -> String {
-    let mut tour = Running::start_command({
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_socket-lesson"));
-        command.args(args);
-        command
-    });
+    let mut tour = Running::start_command(tour_command(args));
     let (status, stderr) = tour.wait_exit();
     assert!(status.success(), "the tour exited with {status}: {stderr}");
     tour.stdout.join("\n")
 }
 
+/// The lines of `story` from the first containing `from` on.
+fn from<'a>(story: &'a str, from: &str) -> &'a str {
+    let start = story
+        .find(from)
+        .unwrap_or_else(|| panic!("{from:?} missing from:\n{story}"));
+    &story[start..]
+}
+
 #[test]
-fn the_whole_tour_runs_by_itself_and_tells_each_version() {
+fn the_whole_tour_runs_by_itself_and_tells_each_step() {
     let story = tour(&[]);
-    for heading in ["Step 1: server-v1", "Step 2: server-v2", "Step 3: server-v3"] {
+    for heading in [
+        "Step 1: the backlog queue",
+        "Step 2: server-v1",
+        "Step 3: server-v2",
+        "Step 4: server-v3",
+    ] {
         assert!(story.contains(heading), "{heading:?} missing from:\n{story}");
     }
     // The servers' own log, with their thread names.
@@ -29,18 +46,27 @@ fn the_whole_tour_runs_by_itself_and_tells_each_version() {
     ] {
         assert!(story.contains(line), "{line:?} missing from:\n{story}");
     }
-    // peek's view of B, waiting in the accept queue with its bytes unread.
-    assert!(story.contains("peek | port "), "{story}");
+    // peek's view of B, waiting in the accept queue with its bytes unread,
+    // and the picture with B in the queue's slot.
+    let step_3 = from(&story, "Step 3: server-v2");
+    if REPORTS_QUEUES {
+        assert!(
+            step_3.contains("1 finished handshake waits for accept()"),
+            "{step_3}"
+        );
+        assert!(
+            step_3.contains("14 bytes unread in the server's receive buffer"),
+            "{step_3}"
+        );
+        assert!(step_3.contains("14 B unread"), "the picture's slot:\n{step_3}");
+    }
+    assert!(step_3.contains("client B | no reply after 1 s"), "{step_3}");
     assert!(
-        story.contains("1 finished handshake waits for accept()"),
-        "{story}"
+        step_3.contains("socket 1 ── :"),
+        "A's socket in the picture:\n{step_3}"
     );
-    assert!(
-        story.contains("= handshake done, waiting in the accept queue; 14 bytes unread"),
-        "{story}"
-    );
-    assert!(story.contains("client B | no reply after 1 s"), "{story}");
-    // The crowd, side by side: one served by V2, all twenty by V3.
+    // The crowd, side by side: one served by V2, all twenty by V3, and the
+    // sentence says what the counts say.
     let served = story
         .lines()
         .find(|line| line.starts_with("  crowd | served"))
@@ -49,28 +75,163 @@ fn the_whole_tour_runs_by_itself_and_tells_each_version() {
         served.split_whitespace().collect::<Vec<_>>(),
         ["crowd", "|", "served", "1", "20"]
     );
+    assert!(story.contains("server-v3 served all 20."), "{story}");
     // Piped, it is plain text.
     assert!(!story.contains('\x1b'), "no colour codes when piped");
 }
 
+/// The lesson's pictures in order: both clients queued before any
+/// accept(), the second one's bytes waiting, accept() taking the first.
 #[test]
-fn one_step_in_korean() {
-    let story = tour(&["--step", "v2", "--lang", "ko"]);
-    assert!(story.contains("2단계: server-v2"), "{story}");
-    assert!(story.contains("accept 큐"), "{story}");
+fn the_backlog_step_shows_the_queue_taken_in_order() {
+    let story = tour(&["--step", "backlog", "--ascii"]);
+    assert!(story.contains("Step 1: the backlog queue"), "{story}");
+    assert!(!story.contains("Step 2"), "only the backlog step:\n{story}");
+    // The clients from 50000 and 60000, or from the ports the tour says.
+    let ports: Vec<String> = story
+        .lines()
+        .filter_map(|line| line.split("connect() returned: 127.0.0.1:").nth(1))
+        .map(|rest| rest.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(ports.len(), 2, "{story}");
+    let (first, second) = (&ports[0], &ports[1]);
+
+    // Both waiting in the queue, the first on the left, before any accept().
+    let before_accept = &story[..story.find("accept() returned").expect("an accept")];
+    if REPORTS_QUEUES {
+        assert!(
+            before_accept.contains("backlog queue: 2 waiting"),
+            "{before_accept}"
+        );
+    }
+    let slots = before_accept
+        .lines()
+        .find(|line| line.contains(&format!("| :{first} ")))
+        .unwrap_or_else(|| panic!("the queue's slots:\n{before_accept}"));
     assert!(
-        !story.contains("1단계") && !story.contains("3단계"),
-        "only step 2:\n{story}"
+        slots.find(&format!(":{first} ")) < slots.find(&format!(":{second} ")),
+        "{slots}"
+    );
+    assert!(
+        before_accept.contains("sockets from accept(): none"),
+        "{before_accept}"
+    );
+    assert!(before_accept.contains("oldest first: accept() takes the one on the left"));
+    let sent = "30 B unread";
+    assert!(
+        before_accept.contains(sent),
+        "the second client's bytes:\n{before_accept}"
+    );
+
+    // accept() returns the first, then the second, whose message was waiting.
+    let accepts: Vec<&str> = story
+        .lines()
+        .filter(|line| line.contains("accept() returned a socket for"))
+        .collect();
+    assert_eq!(accepts.len(), 2, "{story}");
+    assert!(accepts[0].ends_with(&format!("127.0.0.1:{first}")), "{accepts:?}");
+    assert!(
+        accepts[1].ends_with(&format!("127.0.0.1:{second}")),
+        "{accepts:?}"
+    );
+    let after_first = from(&story, accepts[0]);
+    let picture = &after_first[..after_first.find("clients on this machine").expect("the clients")];
+    assert!(picture.contains(&format!("socket 1 -- :{first}")), "{picture}");
+    if let Some(waiting) = if_queues_reported(1) {
+        assert!(
+            picture.contains(&format!("backlog queue: {waiting} waiting")),
+            "{picture}"
+        );
+    }
+    assert!(picture.contains(&format!("| :{second} ")), "{picture}");
+    assert!(
+        story.contains("read from socket 2: Hello from the second client"),
+        "{story}"
+    );
+}
+
+#[test]
+fn one_step_in_korean_is_korean_throughout() {
+    let story = tour(&["--step", "v2", "--lang", "ko"]);
+    assert!(story.contains("3단계: server-v2"), "{story}");
+    assert!(story.contains("백로그 큐"), "{story}");
+    assert!(
+        !story.contains("1단계") && !story.contains("4단계"),
+        "only step 3:\n{story}"
+    );
+    // The clients speak Korean too; only the servers' own log and the
+    // instruments' tables (programs of their own) are in English.
+    for english in [
+        "client A |",
+        "connect() returned",
+        "sends:",
+        "received:",
+        "no reply after",
+        "# terminal",
+    ] {
+        let narrated = story
+            .lines()
+            .filter(|line| !line.contains(" [server-v2] ") && !line.starts_with("  peek |"))
+            .find(|line| line.contains(english));
+        assert!(narrated.is_none(), "{english:?} in the Korean tour: {narrated:?}");
+    }
+    assert!(
+        story.contains("클라이언트 B | 1초가 지나도 응답이 없습니다"),
+        "{story}"
+    );
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "ulimit is a Unix shell's; Windows has no open-file limit")]
+fn the_tour_raises_its_open_file_limit_as_the_programs_do() {
+    // 40 open files would not hold the crowd's 20 clients and server-v3's 20
+    // sessions in one process; the tour raises its limit to the hard one.
+    let tour = env!("CARGO_BIN_EXE_socket-lesson");
+    let mut shell = Command::new("sh");
+    shell.args(["-c", &format!("ulimit -Sn 40 && exec {tour} --step v3")]);
+    let mut process = Running::start_command(shell);
+    let (status, stderr) = process.wait_exit();
+    assert!(status.success(), "{stderr}");
+    let story = process.stdout.join("\n");
+    assert!(story.contains("server-v3 served all 20."), "{story}");
+}
+
+#[test]
+#[cfg_attr(windows, ignore = "bash and head are Unix tools")]
+fn a_closed_output_ends_the_tour_quietly() {
+    let tour = env!("CARGO_BIN_EXE_socket-lesson");
+    // The tour's own status, not head's: bash keeps each one of a pipeline.
+    let output = Command::new("bash")
+        .args(["-c", &format!("{tour} | head -1; exit ${{PIPESTATUS[0]}}")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "nothing on standard error"
+    );
+}
+
+#[test]
+#[cfg_attr(not(target_os = "linux"), ignore = "/dev/full is Linux's")]
+fn a_full_disk_is_one_line_and_status_1() {
+    let output = tour_command(&["--step", "v1"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("socket-lesson: error: cannot write to standard output: No space left"),
+        "{stderr}"
     );
 }
 
 #[test]
 fn a_bad_flag_is_refused_with_usage() {
-    let mut tour = Running::start_command({
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_socket-lesson"));
-        command.args(["--step", "v9"]);
-        command
-    });
+    let mut tour = Running::start_command(tour_command(&["--step", "v9"]));
     let (status, stderr) = tour.wait_exit();
     assert_eq!(status.code(), Some(2));
     assert!(

@@ -35,6 +35,11 @@ pub struct ClientArgs {
     /// 60000); default: one the kernel picks.
     #[arg(long)]
     pub local_port: Option<u16>,
+    /// Give up when the server has not answered for SECS seconds (e.g. 5 or
+    /// 0.5): the handshake, or a reply; default: wait for ever, as the
+    /// lesson's clients do.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl ClientArgs {
@@ -44,14 +49,30 @@ impl ClientArgs {
     /// `connect` returns once the kernel has finished the three-way
     /// handshake, whether or not the server's program has called `accept()`
     /// yet.
+    ///
+    /// With `--timeout`, the handshake and every read from the returned
+    /// socket give up after that long: a read fails with
+    /// [`std::io::ErrorKind::WouldBlock`] (Unix) or `TimedOut` (Windows).
     pub fn connect(&self) -> anyhow::Result<std::net::TcpStream> {
-        let socket = crate::net::connect(&self.host, self.port, self.local_port)?;
+        let socket = crate::net::connect_within(&self.host, self.port, self.local_port, self.timeout)?;
+        socket.set_read_timeout(self.timeout)?;
         log::info!(
             "connected: client {} -> server {}",
             socket.local_addr()?,
             socket.peer_addr()?
         );
         Ok(socket)
+    }
+}
+
+/// `--timeout`'s value: a positive number of seconds, whole or not.
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    match std::time::Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err(format!("{text} is not a positive, finite number of seconds")),
     }
 }
 
@@ -141,10 +162,14 @@ pub fn exit_on_output_failure(program: &str, error: io::Error) -> ! {
     if error.kind() == io::ErrorKind::BrokenPipe {
         std::process::exit(0);
     }
-    let _ = writeln!(
-        io::stderr(),
-        "{program}: error: cannot write to standard output: {error}"
-    );
+    // An error from `stdout()` already says whose it is.
+    let marked = error.get_ref().is_some_and(|inner| inner.is::<OutputFailed>());
+    let what = if marked {
+        ""
+    } else {
+        "cannot write to standard output: "
+    };
+    let _ = writeln!(io::stderr(), "{program}: error: {what}{error}");
     std::process::exit(1);
 }
 
@@ -166,11 +191,13 @@ pub fn program_name() -> String {
 pub fn run_server(
     program: &str,
     args: &ServerArgs,
-    serve: fn(std::net::TcpListener) -> anyhow::Result<()>,
+    serve: impl FnOnce(std::net::TcpListener) -> anyhow::Result<()>,
 ) -> ExitCode {
     crate::logging::init(args.quiet);
-    let limit = crate::net::raise_open_file_limit();
-    log::info!("open-file limit {limit} (each connection is an open file)");
+    match crate::net::raise_open_file_limit() {
+        Some(limit) => log::info!("open-file limit {limit} (each connection is an open file)"),
+        None => log::info!("no open-file limit on this system (sockets are handles, bounded by memory)"),
+    }
     let result = crate::net::listen(&args.host, args.port, args.backlog).and_then(serve);
     finish(program, result)
 }

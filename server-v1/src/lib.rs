@@ -9,6 +9,7 @@ use std::net::TcpListener;
 
 use anyhow::{Context, Result};
 use client::protocol::{read_utf, write_utf};
+use client::text::shown;
 use log::{debug, info};
 
 /// Serves exactly one client with exactly one reply: `message + " World!"`.
@@ -32,11 +33,11 @@ pub fn serve(listener: TcpListener) -> Result<()> {
     // read_utf blocks until the client's whole frame is in our receive buffer.
     let received =
         read_utf(&mut input)?.context("the client closed the connection without sending a message")?;
-    debug!("received: {received}");
+    debug!("received: {}", shown(&received));
 
     let reply = format!("{received} World!");
     write_utf(&mut output, &reply)?;
-    debug!("sent: {reply}");
+    debug!("sent: {}", shown(&reply));
 
     // Returning drops `socket` and `listener`: the kernel closes both.
     info!("closing the connection and the listening socket");

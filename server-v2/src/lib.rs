@@ -13,6 +13,7 @@ use std::net::{TcpListener, TcpStream};
 
 use anyhow::{Context, Result};
 use client::protocol::{read_utf, write_utf, ProtocolError};
+use client::text::shown;
 use log::{debug, info};
 
 /// Serves the first client that connects until it sends `exit` or closes,
@@ -52,23 +53,25 @@ pub fn serve(listener: TcpListener) -> Result<()> {
 /// messages.
 ///
 /// server-v3 runs this same loop, one session thread per client.
-pub fn session(socket: &TcpStream) -> Result<SessionEnd, ProtocolError> {
+pub fn session(socket: &TcpStream) -> Result<SessionEnd, SessionError> {
     let mut input = BufReader::new(socket);
     let mut output = socket;
     loop {
         // Blocking call 2: read_utf waits until the client's next frame is in
         // our receive buffer. While it waits, nothing else happens here.
-        let Some(received) = read_utf(&mut input)? else {
+        let Some(received) = read_utf(&mut input).map_err(SessionError::Receive)? else {
             return Ok(SessionEnd::ClientClosed);
         };
-        debug!("received: {received}");
+        // The message is the client's text: shown escaped, so that it cannot
+        // forge a line of this log (see client::text).
+        debug!("received: {}", shown(&received));
         if received == "exit" {
             return Ok(SessionEnd::Exit);
         }
 
         let reply = format!("{received} World!");
-        write_utf(&mut output, &reply)?;
-        debug!("sent: {reply}");
+        write_utf(&mut output, &reply).map_err(SessionError::Reply)?;
+        debug!("sent: {}", shown(&reply));
     }
 }
 
@@ -89,3 +92,26 @@ impl fmt::Display for SessionEnd {
         })
     }
 }
+
+/// Why a session failed: a message could not be received, or its reply
+/// could not be sent.
+#[derive(Debug)]
+pub enum SessionError {
+    /// Reading the client's next message failed: the connection was cut in
+    /// the middle of a frame or reset, or the bytes are not a message.
+    Receive(ProtocolError),
+    /// The reply could not be sent: it would not fit in one frame, or the
+    /// connection failed while writing it.
+    Reply(ProtocolError),
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionError::Receive(error) => write!(f, "{error}"),
+            SessionError::Reply(error) => write!(f, "cannot send the reply: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {}

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use std::time::Duration;
 
 /// Accepts on the main thread and gives each client its own session thread: every client is served (the lesson's ServerV3).
 #[derive(Parser)]
@@ -10,9 +11,26 @@ use clap::Parser;
 struct Args {
     #[command(flatten)]
     server: client::cli::ServerArgs,
+    /// End a session whose client sends nothing for this many seconds;
+    /// default: wait for ever, as the lesson does.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    idle_timeout: Option<Duration>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    client::cli::run_server("server-v3", &args.server, server_v3::serve)
+    let options = server_v3::Options {
+        idle_timeout: args.idle_timeout,
+    };
+    client::cli::run_server("server-v3", &args.server, |listener| {
+        server_v3::serve(listener, &options)
+    })
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(format!("{text:?} is not a positive number of seconds")),
+    }
 }

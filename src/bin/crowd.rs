@@ -52,9 +52,8 @@ fn run(args: &Args) -> Result<()> {
     crowd.message = args.message.clone();
 
     // Each client is an open file; say so before the crowd fails for it.
-    let limit = client::net::raise_open_file_limit();
     let needed = u64::from(args.clients) + 16;
-    if needed > limit {
+    if let Some(limit) = client::net::raise_open_file_limit().filter(|&limit| needed > limit) {
         eprintln!(
             "crowd: warning: {} clients need about {needed} open files, but the limit is {limit}; \
              some will fail to connect. Run `ulimit -n {needed}` first (`ulimit -Hn` shows the most allowed)",

@@ -164,9 +164,13 @@ pub struct Source {
     /// One line on what the system does not report, for the lesson; empty if
     /// nothing the lesson needs is missing.
     pub not_reported: &'static str,
+    /// Whether the system reports queue lengths and unread bytes.
+    pub reports_queues: bool,
+    /// Whether the system says which connections have been accepted.
+    pub reports_accepted: bool,
     /// A command a learner can type on this system to see the same table
     /// for a port; `{port}` stands for the port.
-    command: &'static str,
+    pub(crate) command: &'static str,
 }
 
 impl Source {
@@ -196,6 +200,8 @@ pub const SOURCE: &Source = &Source {
     system: std::env::consts::OS,
     read_from: "nothing: this system's socket table is not supported",
     not_reported: "this program cannot read this system's socket table",
+    reports_queues: false,
+    reports_accepted: false,
     command: "netstat -an | grep {port}",
 };
 

@@ -38,6 +38,8 @@ pub const SOURCE: Source = Source {
     read_from: "netstat -anl -p tcp, netstat -Lanl -p tcp",
     not_reported: "macOS's netstat does not say which connections have been accepted, \
                    only how many still wait in the listening socket's queue",
+    reports_queues: true,
+    reports_accepted: false,
     command: "netstat -an -p tcp | grep '\\.{port} '",
 };
 

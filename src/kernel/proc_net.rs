@@ -25,6 +25,8 @@ pub const SOURCE: Source = Source {
     system: "Linux",
     read_from: "/proc/net/tcp, /proc/net/tcp6",
     not_reported: "",
+    reports_queues: true,
+    reports_accepted: true,
     command: "ss -tan 'sport = :{port}'",
 };
 

@@ -31,6 +31,8 @@ pub const SOURCE: Source = Source {
     read_from: "GetExtendedTcpTable",
     not_reported: "Windows reports no queue lengths and no unread bytes, and not whether a \
                    connection was accepted: only each connection, its state and its process",
+    reports_queues: false,
+    reports_accepted: false,
     command: "netstat -ano -p TCP | findstr :{port}",
 };
 

@@ -565,6 +565,8 @@ mod tests {
             system: "Elsewhere",
             read_from: "a test",
             not_reported: "this test's system reports no queues",
+            reports_queues: false,
+            reports_accepted: false,
             command: "",
         };
         let view = PortView::of(&table, 12345, &source);

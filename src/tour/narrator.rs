@@ -1,6 +1,7 @@
 //! How the tour speaks: headings, narration in English or Korean, the
-//! clients' side, the servers' own log, and commands to try, each in its own
-//! colour on a terminal and plain when piped.
+//! clients' side, the servers' own log, the instruments' panels and the
+//! commands to try, each in its own colour on a terminal and plain when
+//! piped.
 //!
 //! The servers run on threads of this process and log through the `log`
 //! macros, as they do on their own. The tour's logger holds their lines in a
@@ -8,24 +9,30 @@
 //! output reads in the order things happened, however the threads interleave.
 
 use std::collections::VecDeque;
-use std::io::IsTerminal;
+use std::io::{BufRead, Write};
 use std::sync::{Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anstream::println;
-use anstyle::{AnsiColor, Style};
+use anstyle::{AnsiColor, Style as Colour};
 use log::{LevelFilter, Log, Metadata, Record};
+use socket_lesson::kernel::PortView;
+use socket_lesson::picture::{Known, Picture};
+use socket_lesson::term::{self, paint, Style};
 pub use socket_lesson::Lang;
 
-const HEADING: Style = AnsiColor::Cyan.on_default().bold();
-const CLIENT: Style = AnsiColor::Green.on_default();
-const SERVER: Style = Style::new().dimmed();
-const PANEL: Style = AnsiColor::Magenta.on_default();
-const COMMAND: Style = AnsiColor::Yellow.on_default();
+const HEADING: Colour = AnsiColor::Cyan.on_default().bold();
+const CLIENT: Colour = AnsiColor::Green.on_default();
+const SERVER: Colour = Colour::new().dimmed();
+const PANEL: Colour = AnsiColor::Magenta.on_default();
+const COMMAND: Colour = AnsiColor::Yellow.on_default();
 
 /// How long any wait for a server's log line may take before the tour gives up.
 const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The widest the narration is wrapped to, even on a wide terminal: long
+/// lines are hard to read.
+const MOST_COLUMNS: usize = 100;
 
 /// The server log lines not yet printed.
 static QUEUE: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
@@ -51,55 +58,127 @@ impl Log for Queue {
     fn flush(&self) {}
 }
 
+/// What the narrator does after each paragraph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pause {
+    /// Nothing: the output is not a terminal.
+    None,
+    /// Waits a moment, time to read it.
+    Moment,
+    /// Waits for Enter.
+    Enter,
+}
+
 /// Speaks the tour.
 pub struct Narrator {
     lang: Lang,
-    /// On a terminal, a pause after each paragraph gives time to read it.
-    pause: Duration,
+    pause: Pause,
+    style: Style,
+    /// The columns narration is wrapped to; `None` when not on a terminal.
+    width: Option<usize>,
     /// Server lines printed but not yet matched by [`Narrator::expect_log`].
     shown: Mutex<Vec<String>>,
 }
 
 impl Narrator {
-    /// A narrator in `lang`; installs the logger that queues the servers' lines.
-    pub fn new(lang: Lang) -> Narrator {
+    /// A narrator in `lang`; installs the logger that queues the servers'
+    /// lines. `wait_for_enter` makes it wait for Enter after each paragraph.
+    pub fn new(lang: Lang, wait_for_enter: bool, ascii: bool) -> Narrator {
         log::set_logger(&Queue).expect("the tour installs the only logger");
         log::set_max_level(LevelFilter::Debug);
-        let pause = if std::io::stdout().is_terminal() {
-            Duration::from_millis(1200)
-        } else {
-            Duration::ZERO
+        let width = term::width();
+        let pause = match (wait_for_enter, width) {
+            (true, _) => Pause::Enter,
+            (false, Some(_)) => Pause::Moment,
+            (false, None) => Pause::None,
         };
         Narrator {
             lang,
             pause,
+            style: Style::for_stdout(ascii),
+            width: width.map(|width| width.min(MOST_COLUMNS)),
             shown: Mutex::new(Vec::new()),
         }
     }
 
-    fn pick<'a>(&self, en: &'a str, ko: &'a str) -> &'a str {
+    /// The text in the tour's language.
+    pub fn pick<'a>(&self, en: &'a str, ko: &'a str) -> &'a str {
         match self.lang {
             Lang::En => en,
             Lang::Ko => ko,
         }
     }
 
-    /// A step's title.
-    pub fn heading(&self, en: &str, ko: &str) {
-        println!("\n{HEADING}== {} =={HEADING:#}", self.pick(en, ko));
+    /// Writes lines to standard output. A closed output ends the tour
+    /// quietly; any other failure ends it with one line.
+    fn print(&self, text: &str) {
+        let mut out = client::cli::stdout();
+        if let Err(error) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+            client::cli::exit_on_output_failure("socket-lesson", error);
+        }
     }
 
-    /// A paragraph of the story, then a pause to read it.
+    /// A step's title.
+    pub fn heading(&self, en: &str, ko: &str) {
+        self.show_log();
+        self.print(&format!(
+            "\n{}",
+            paint(
+                &format!("== {} ==", self.pick(en, ko)),
+                HEADING,
+                self.style.colour
+            )
+        ));
+    }
+
+    /// A paragraph of the story, wrapped to the terminal, then a pause to
+    /// read it.
     pub fn say(&self, en: &str, ko: &str) {
         self.show_log();
-        println!("\n{}", self.pick(en, ko));
-        thread::sleep(self.pause);
+        let text = self.pick(en, ko);
+        let text = match self.width {
+            Some(width) => textwrap::fill(text, width),
+            None => text.to_string(),
+        };
+        self.print(&format!("\n{text}"));
+        self.pause();
+    }
+
+    fn pause(&self) {
+        match self.pause {
+            Pause::None => {}
+            Pause::Moment => thread::sleep(Duration::from_millis(1200)),
+            Pause::Enter => {
+                let mut out = client::cli::stdout();
+                let prompt = self.pick("[Enter]", "[Enter]");
+                let _ =
+                    write!(out, "{}", paint(prompt, SERVER, self.style.colour)).and_then(|()| out.flush());
+                // The end of input stops the waiting, not the tour.
+                let _ = std::io::stdin().lock().read_line(&mut String::new());
+            }
+        }
     }
 
     /// What a client of the tour did or saw.
-    pub fn client(&self, who: &str, what: &str) {
+    pub fn client(&self, who: &str, en: &str, ko: &str) {
         self.show_log();
-        println!("{CLIENT}  client {who} | {what}{CLIENT:#}");
+        let line = format!(
+            "  {} {who} | {}",
+            self.pick("client", "클라이언트"),
+            self.pick(en, ko)
+        );
+        self.print(&paint(&line, CLIENT, self.style.colour));
+    }
+
+    /// What the tour did as a server (in the step where it is one).
+    pub fn server(&self, en: &str, ko: &str) {
+        self.show_log();
+        let line = format!(
+            "  {} | {}",
+            self.pick("server (the tour)", "서버(투어)"),
+            self.pick(en, ko)
+        );
+        self.print(&paint(&line, HEADING, self.style.colour));
     }
 
     /// A table from one of the instruments (`peek`, `crowd`), each line
@@ -107,16 +186,40 @@ impl Narrator {
     pub fn panel(&self, instrument: &str, text: &str) {
         self.show_log();
         for line in text.lines() {
-            println!("{PANEL}  {instrument} | {line}{PANEL:#}");
+            self.print(&paint(
+                &format!("  {instrument} | {line}"),
+                PANEL,
+                self.style.colour,
+            ));
+        }
+    }
+
+    /// The lesson's picture of `view`, with what the tour knows.
+    pub fn picture(&self, view: &PortView, known: &Known) {
+        self.show_log();
+        let picture = Picture::new(view, known, self.style, self.lang).draw();
+        for line in picture.lines() {
+            self.print(&format!("  {line}"));
         }
     }
 
     /// The commands to try the step by hand.
-    pub fn try_it(&self, commands: &[&str]) {
+    pub fn try_it(&self, commands: &[(&str, &str, &str)]) {
         self.show_log();
-        println!("\n{}", self.pick("Try it yourself:", "직접 해 보기:"));
-        for command in commands {
-            println!("{COMMAND}  $ {command}{COMMAND:#}");
+        self.print(&format!("\n{}", self.pick("Try it yourself:", "직접 해 보기:")));
+        let width = commands
+            .iter()
+            .map(|(command, _, _)| command.len())
+            .max()
+            .unwrap_or(0);
+        for (command, en, ko) in commands {
+            let comment = self.pick(en, ko);
+            let line = if comment.is_empty() {
+                format!("  $ {command}")
+            } else {
+                format!("  $ {command:<width$}   # {comment}")
+            };
+            self.print(&paint(&line, COMMAND, self.style.colour));
         }
     }
 
@@ -124,7 +227,7 @@ impl Narrator {
     pub fn show_log(&self) {
         let lines: Vec<String> = QUEUE.lock().expect("log queue").drain(..).collect();
         for line in &lines {
-            println!("{SERVER}  {line}{SERVER:#}");
+            self.print(&paint(&format!("  {line}"), SERVER, self.style.colour));
         }
         self.shown.lock().expect("shown lines").extend(lines);
     }
@@ -147,7 +250,7 @@ impl Narrator {
                 let lines: Vec<String> = queue.drain(..=found).collect();
                 drop(queue);
                 for line in lines {
-                    println!("{SERVER}  {line}{SERVER:#}");
+                    self.print(&paint(&format!("  {line}"), SERVER, self.style.colour));
                 }
                 return Ok(());
             }

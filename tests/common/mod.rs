@@ -33,6 +33,17 @@ pub const SILENCE: Duration = Duration::from_millis(300);
 /// first, once per test process. Where cargo cannot be started (a Windows
 /// test under Wine), the programs built beforehand are used as they are.
 pub fn binary(name: &str) -> PathBuf {
+    program(name, "")
+}
+
+/// The path of one of the workspace's examples, e.g. `shutdown`
+/// (`target/<profile>/examples/shutdown`), built first as [`binary`] says.
+pub fn example(name: &str) -> PathBuf {
+    program(name, "examples")
+}
+
+/// `name` in `target/<profile>/<subdirectory>`, built first if need be.
+fn program(name: &str, subdirectory: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     let test = std::env::current_exe().expect("the test's own path");
     let dir = test
@@ -40,7 +51,9 @@ pub fn binary(name: &str) -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>")
         .to_path_buf();
-    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let path = dir
+        .join(subdirectory)
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let modified = |path: &Path| path.metadata().and_then(|meta| meta.modified()).ok();
     let stale = match (modified(&path), modified(&test)) {
         (None, _) => true,
@@ -58,7 +71,8 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// `cargo build` of every program of the workspace, into `dir`'s profile.
+/// `cargo build` of every program and example of the workspace, into
+/// `dir`'s profile.
 fn build_workspace(dir: &Path) {
     let profile = match dir.file_name().and_then(|name| name.to_str()) {
         Some("debug") | None => "dev",
@@ -66,7 +80,15 @@ fn build_workspace(dir: &Path) {
     };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
-        .args(["build", "--quiet", "--workspace", "--bins", "--profile", profile])
+        .args([
+            "build",
+            "--quiet",
+            "--workspace",
+            "--bins",
+            "--examples",
+            "--profile",
+            profile,
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status();
     // No cargo to start here (Err): use the programs as they are.
@@ -164,6 +186,24 @@ impl Running {
                 Err(_) => panic!("fewer than {count} lines containing {needle:?} within {PATIENCE:?}"),
             }
         }
+    }
+
+    /// The next stdout line, waiting at most [`PATIENCE`].
+    pub fn next_line(&mut self) -> String {
+        self.next_line_within(PATIENCE).unwrap_or_else(|| {
+            panic!(
+                "no more output within {PATIENCE:?}; the output so far:\n{}",
+                self.stdout.join("\n")
+            )
+        })
+    }
+
+    /// The next stdout line, if one comes within `wait`: for a claim that
+    /// nothing is printed while the program is blocked.
+    pub fn next_line_within(&mut self, wait: Duration) -> Option<String> {
+        let line = self.lines.recv_timeout(wait).ok()?;
+        self.stdout.push(line.clone());
+        Some(line)
     }
 
     /// Writes `text` to the program's standard input.
@@ -288,11 +328,11 @@ pub fn wait_for_kernel<T>(what: &str, question: impl Fn(&Table) -> Option<T>) ->
 /// Whether this system's table reports queue lengths and unread bytes
 /// (Linux, macOS). Where it does not (Windows), the kernel view must say
 /// `None`, and the tests expect exactly that.
-pub const REPORTS_QUEUES: bool = cfg!(any(target_os = "linux", target_os = "macos"));
+pub const REPORTS_QUEUES: bool = kernel::SOURCE.reports_queues;
 
 /// Whether this system's table says which connections have been accepted
 /// (Linux only).
-pub const REPORTS_ACCEPTED: bool = cfg!(target_os = "linux");
+pub const REPORTS_ACCEPTED: bool = kernel::SOURCE.reports_accepted;
 
 /// `value` where this system reports queue lengths and unread bytes, `None`
 /// where it does not: what the kernel view must show.

@@ -2,19 +2,23 @@
 //! `exit` or the end of input.
 
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::net::TcpStream;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use clap::Parser;
-use client::protocol::{read_utf, write_utf};
-use log::info;
+use client::cli::ClientArgs;
+use client::protocol::{read_utf, write_utf, ProtocolError};
+use client::text::shown;
+use log::{info, warn};
 
 /// Sends each line typed and prints each reply, until `exit` (the lesson's ClientV2).
 #[derive(Parser)]
 #[command(version)]
 struct Args {
     #[command(flatten)]
-    server: client::cli::ClientArgs,
+    server: ClientArgs,
 }
 
 fn main() -> ExitCode {
@@ -33,8 +37,9 @@ fn run(args: &Args) -> Result<()> {
     let mut line = String::new();
     loop {
         if prompt {
-            print!("message (exit to quit)> ");
-            io::stdout().flush()?;
+            let mut stdout = client::cli::stdout();
+            write!(stdout, "message (exit to quit)> ")?;
+            stdout.flush()?;
         }
         line.clear();
         // The end of input (Ctrl-D, or the end of a pipe) ends the client like `exit`.
@@ -47,21 +52,193 @@ fn run(args: &Args) -> Result<()> {
             _ => line.trim_end_matches(['\n', '\r']),
         };
 
+        report_unasked(&socket, &mut input)?;
         write_utf(&mut output, message).context("cannot send the message")?;
-        info!("sent: {message}");
+        info!("sent: {}", shown(message));
         if message == "exit" {
             break;
         }
 
         // Blocks until the reply arrives. Against server-v2, a second client
         // waits here until the server ends and the kernel resets its
-        // connection: its message sits unread in the server's kernel.
+        // connection: its message sits unread in the server's kernel. After
+        // a second of silence, the client says so.
+        wait_for_the_reply(&socket, &input, &args.server)?;
         let reply = read_utf(&mut input)
-            .context("cannot read the server's reply")?
-            .context("the server closed the connection without replying")?;
-        info!("received: {reply}");
+            .map_err(|error| reply_failed(error, &args.server))?
+            .ok_or_else(|| closed_without_replying(message))?;
+        info!("received: {}", shown(&reply));
+        report_unasked(&socket, &mut input)?;
     }
 
+    let_the_server_close_first(&socket, &mut input, args.server.timeout)?;
     info!("closing");
     Ok(())
+}
+
+/// How long client-v2 waits for a reply before it says why none may come.
+const HINT_AFTER: Duration = Duration::from_secs(1);
+
+/// Waits until the reply begins to arrive (or the connection ends). After
+/// [`HINT_AFTER`] of silence it says, once, why no reply may be coming, and
+/// waits on; with `--timeout` it gives up after that long.
+///
+/// It waits with `peek` under the socket's read time-out, not with
+/// `read_utf`: a read that times out in the middle of a frame loses what it
+/// has read (`read_exact` has taken those bytes out of the `BufReader`, and
+/// the next read would take the rest of the payload for a length), while
+/// `peek` takes nothing. Once a byte is here, `read_utf` reads the frame
+/// under `--timeout` alone, and a time-out there ends the program, so
+/// nothing lost is missed.
+fn wait_for_the_reply(socket: &TcpStream, input: &BufReader<&TcpStream>, args: &ClientArgs) -> Result<()> {
+    if !input.buffer().is_empty() {
+        return Ok(());
+    }
+    let first_wait = args.timeout.map_or(HINT_AFTER, |timeout| timeout.min(HINT_AFTER));
+    let mut arrived = arrives_within(socket, Some(first_wait));
+    if matches!(arrived, Ok(false)) && args.timeout != Some(first_wait) {
+        info!(
+            "no reply yet after {HINT_AFTER:?}: the server may not have accepted this connection, so the \
+             message waits unread in the server's receive buffer (`cargo run --bin peek -- --port {}` \
+             shows it); still waiting",
+            args.port
+        );
+        arrived = arrives_within(socket, args.timeout.map(|timeout| timeout - HINT_AFTER));
+    }
+    socket.set_read_timeout(args.timeout)?;
+    match arrived {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(no_reply(args)),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot read the server's reply")),
+    }
+}
+
+/// Whether something to read (a byte, or the end of the connection) arrives
+/// within `wait` (`None`: for ever). It is left where it is, for `read_utf`.
+fn arrives_within(socket: &TcpStream, wait: Option<Duration>) -> io::Result<bool> {
+    socket.set_read_timeout(wait)?;
+    loop {
+        match socket.peek(&mut [0]) {
+            Ok(_) => return Ok(true),
+            Err(error) if is_time_out(&error) => return Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Reports, one line each, the messages the server has sent that no
+/// message of ours asked for, so that none is taken for the next reply.
+/// Called after each reply (a second frame often arrives with it) and
+/// before each message is sent (one may have come while we read a line).
+fn report_unasked(socket: &TcpStream, input: &mut BufReader<&TcpStream>) -> Result<()> {
+    while bytes_waiting(socket, input).context("cannot read from the server")? {
+        match read_utf(input).context("cannot read what the server sent")? {
+            Some(unasked) => warn!(
+                "the server sent a message that was not asked for: {}",
+                shown(&unasked)
+            ),
+            // The server closed: sending and reading the reply will say so.
+            None => break,
+        }
+    }
+    Ok(())
+}
+
+/// Whether bytes from the server wait to be read, without waiting for any:
+/// in the `BufReader`'s buffer, or in the kernel's receive buffer.
+fn bytes_waiting(socket: &TcpStream, input: &BufReader<&TcpStream>) -> io::Result<bool> {
+    if !input.buffer().is_empty() {
+        return Ok(true);
+    }
+    socket.set_nonblocking(true)?;
+    let peeked = socket.peek(&mut [0]);
+    socket.set_nonblocking(false)?;
+    match peeked {
+        // 0 is the end of the connection, not a message.
+        Ok(count) => Ok(count > 0),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// The longest client-v2 waits, after `exit`, for the server to close.
+const GOODBYE: Duration = Duration::from_secs(2);
+
+/// After `exit`, waits for the server to close the connection (at most
+/// [`GOODBYE`], or `--timeout` if shorter), reporting anything it still
+/// sends.
+///
+/// The side that closes first keeps the connection in TIME_WAIT. The one
+/// that said goodbye should let the other close: then the server keeps
+/// TIME_WAIT, and this client's `--local-port` is free for its next run at
+/// once, instead of being held while our half-closed connection waits.
+fn let_the_server_close_first(
+    socket: &TcpStream,
+    input: &mut BufReader<&TcpStream>,
+    timeout: Option<Duration>,
+) -> Result<()> {
+    let deadline = Instant::now() + timeout.map_or(GOODBYE, |timeout| timeout.min(GOODBYE));
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        socket.set_read_timeout(Some(left))?;
+        match read_utf(input) {
+            Ok(Some(unasked)) => warn!(
+                "the server sent a message that was not asked for: {}",
+                shown(&unasked)
+            ),
+            // The server closed, as it should; or the time is up, or the
+            // connection failed: either way, we close now.
+            Ok(None) | Err(_) => return Ok(()),
+        }
+    }
+}
+
+/// The error for a reply that could not be read. Its first byte had
+/// arrived (see [`wait_for_the_reply`]), so a time-out here is a frame that
+/// stopped in the middle.
+fn reply_failed(error: ProtocolError, args: &ClientArgs) -> anyhow::Error {
+    match (&error, args.timeout) {
+        (ProtocolError::Io(cause), Some(timeout)) if is_time_out(cause) => anyhow!(
+            "the reply stopped arriving: nothing more came for {timeout:?} (--timeout) in the middle of \
+             it; the server or the network is stuck"
+        ),
+        _ => anyhow::Error::new(error).context("cannot read the server's reply"),
+    }
+}
+
+/// The error for `--timeout` passing with no reply, and what it may mean.
+fn no_reply(args: &ClientArgs) -> anyhow::Error {
+    anyhow!(
+        "no reply within {:?} (--timeout): the server has not answered; it may not have accepted this \
+         connection (`cargo run --bin peek -- --port {}` shows the message waiting unread in its receive \
+         buffer), or it is busy or stuck",
+        args.timeout.unwrap_or_default(),
+        args.port
+    )
+}
+
+/// The error for a server that closed instead of replying, which says why
+/// when the reason is on our side: the reply, `message + " World!"`, would
+/// need more bytes than a frame holds, so the server could not send it.
+fn closed_without_replying(message: &str) -> anyhow::Error {
+    let reply = client::protocol::encode(&format!("{message} World!")).len();
+    if reply > client::protocol::MAX_FRAME_PAYLOAD {
+        anyhow!(
+            "the server closed the connection without replying: the reply to this message, {reply} \
+             bytes, would not fit in one frame (the lesson's frame holds at most 65535 bytes), so the \
+             server could not send it; send a shorter message"
+        )
+    } else {
+        anyhow!("the server closed the connection without replying")
+    }
+}
+
+/// Whether a read failed because its time-out passed: `WouldBlock` on Unix,
+/// `TimedOut` on Windows.
+fn is_time_out(error: &io::Error) -> bool {
+    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }

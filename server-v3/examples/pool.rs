@@ -1,0 +1,189 @@
+//! `cargo run -p server-v3 --example pool -- --workers N`: server-v3 with a
+//! bounded pool of session threads instead of a thread per client.
+//!
+//! N worker threads are started once. The accepting thread waits until a
+//! worker is free, and only then calls `accept()`, and hands the connection
+//! over. While every worker is busy, nobody calls `accept()`: the clients
+//! that come wait in the kernel's accept queue, the queue the lesson is
+//! about, now used on purpose. The price is server-v2's, N times over: a
+//! client that stays connected holds a worker, and the next client waits
+//! until one leaves.
+//!
+//! Ctrl-C shuts it down as the `shutdown` example does; then the pool's
+//! `Drop` closes its channel and joins its workers, as the Rust Book's final
+//! thread pool does.
+
+mod shared;
+
+use std::net::{TcpListener, TcpStream};
+use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Parser;
+use log::{info, warn};
+use shared::{Registry, Stop};
+
+/// How long the server waits for its sessions to end once it has shut their
+/// connections down.
+const SESSIONS_END_WITHIN: Duration = Duration::from_secs(3);
+
+/// server-v3 with a bounded pool of N session threads: N clients are served
+/// at once, and the next ones wait in the kernel's accept queue.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    #[command(flatten)]
+    server: client::cli::ServerArgs,
+    /// How many worker threads, so how many clients at once; default: 8 per
+    /// core.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let workers = args.workers.map_or_else(eight_per_core, usize::from);
+    client::cli::run_server("pool", &args.server, |listener| serve(listener, workers))
+}
+
+fn eight_per_core() -> usize {
+    8 * thread::available_parallelism().map_or(1, |cores| cores.get())
+}
+
+fn serve(listener: TcpListener, workers: usize) -> Result<()> {
+    let address = listener.local_addr()?;
+    info!("listening on {address}");
+    info!("a pool of {workers} workers: {workers} clients at once, the next ones wait in the accept queue");
+    let registry = Registry::default();
+    let stop = Stop::default();
+    let pool = Pool::new(workers, &registry, &stop)?;
+    // Ctrl-C asks to stop, and wakes the main thread whichever way it waits:
+    // for a free worker, or in accept().
+    let ready = pool.ready.clone();
+    stop.on_ctrl_c(move || {
+        let _ = ready.try_send(None);
+        shared::wake_accept(address);
+    })?;
+
+    loop {
+        // Wait for a free worker first: while all are busy, this thread does
+        // not call accept(), and new clients wait in the kernel's queue.
+        if !pool.wait_for_a_free_worker() || stop.requested() {
+            break;
+        }
+        let (socket, client) = listener.accept()?;
+        if stop.requested() {
+            break; // the connection that woke us, or one that came with it
+        }
+        info!("connected: client {client} -> server {address}");
+        pool.hand_over(socket);
+    }
+
+    drop(listener);
+    info!("shutting down: closing {} sessions", registry.len());
+    registry.shut_down_all();
+    for number in registry.wait_until_empty(SESSIONS_END_WITHIN) {
+        warn!("worker-{number}'s session did not end within {SESSIONS_END_WITHIN:?}; leaving it");
+    }
+    drop(pool); // closes the channel; each worker ends its loop, and is joined
+    info!("server stopped");
+    Ok(())
+}
+
+/// The workers, the channel that hands them connections, and the channel on
+/// which each one says it is free.
+struct Pool {
+    workers: Vec<JoinHandle<()>>,
+    /// Connections for the workers. `None` once the pool is dropped: the
+    /// workers' `recv` then fails, and they end.
+    connections: Option<SyncSender<TcpStream>>,
+    /// `Some(worker)` each time a worker is ready for a connection; `None`
+    /// from Ctrl-C, to wake the accepting thread.
+    ready: SyncSender<Option<usize>>,
+    free: Receiver<Option<usize>>,
+}
+
+impl Pool {
+    /// Starts `size` workers, named `worker-1` to `worker-N`.
+    fn new(size: usize, registry: &Registry, stop: &Stop) -> std::io::Result<Pool> {
+        // A connection is handed from hand to hand, never queued here: the
+        // queue is the kernel's.
+        let (connections, waiting) = mpsc::sync_channel::<TcpStream>(0);
+        let waiting = Arc::new(Mutex::new(waiting));
+        // Room for every worker's word and Ctrl-C's: a send never waits.
+        let (ready, free) = mpsc::sync_channel(size + 1);
+        let mut workers = Vec::with_capacity(size);
+        for number in 1..=size {
+            let (waiting, ready) = (Arc::clone(&waiting), ready.clone());
+            let (registry, stop) = (registry.clone(), stop.clone());
+            let worker = thread::Builder::new()
+                .name(format!("worker-{number}"))
+                .stack_size(server_v3::SESSION_STACK_SIZE)
+                .spawn(move || loop {
+                    let _ = ready.send(Some(number));
+                    // The lock is held only while waiting for a connection,
+                    // as in the Rust Book's pool.
+                    let next = waiting.lock().map(|connections| connections.recv());
+                    let Ok(Ok(socket)) = next else {
+                        return; // the pool is gone: the worker ends
+                    };
+                    serve_one(&socket, number, &registry, &stop);
+                })?;
+            workers.push(worker);
+        }
+        Ok(Pool {
+            workers,
+            connections: Some(connections),
+            ready,
+            free,
+        })
+    }
+
+    /// Waits until a worker is free; `false` when woken by Ctrl-C instead.
+    fn wait_for_a_free_worker(&self) -> bool {
+        matches!(self.free.recv(), Ok(Some(_)))
+    }
+
+    /// Gives the free worker its connection.
+    fn hand_over(&self, socket: TcpStream) {
+        if let Some(connections) = &self.connections {
+            let _ = connections.send(socket);
+        }
+    }
+}
+
+/// One session, on a worker: server-v2's loop, registered so that a
+/// shutdown can reach it.
+fn serve_one(socket: &TcpStream, worker: usize, registry: &Registry, stop: &Stop) {
+    if let Ok(client) = socket.peer_addr() {
+        info!("session started: client {client}");
+    }
+    let _registered = match registry.register(worker as u64, socket) {
+        Ok(registered) => registered,
+        Err(failure) => {
+            warn!("session ended: cannot register it for a shutdown: {failure}");
+            return;
+        }
+    };
+    match server_v2::session(socket) {
+        _ if stop.requested() => info!("session ended: server shutting down"),
+        Ok(end) => info!("session ended: {end}"),
+        Err(failure) => warn!("session ended: {failure}"),
+    }
+    shared::drain(socket);
+}
+
+impl Drop for Pool {
+    /// Shuts the workers down and joins them: with the channel closed, each
+    /// worker's next `recv` fails and its loop ends.
+    fn drop(&mut self) {
+        drop(self.connections.take());
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}

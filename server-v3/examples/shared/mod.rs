@@ -1,0 +1,145 @@
+//! What the two examples share: the course's V6 pieces, written once.
+//!
+//! - [`Registry`]: the live sessions' sockets, the course's
+//!   `SessionManagerV6`. A session registers its socket when it starts; its
+//!   [`Registered`] guard removes it when the session ends, however it ends.
+//! - [`Stop`]: Ctrl-C as a request to stop, and a way to wake the thread
+//!   blocked in `accept()`.
+
+use std::collections::HashMap;
+use std::io::{self, Read};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// The live sessions: each one's number and a handle on its socket.
+#[derive(Clone, Default)]
+pub struct Registry {
+    sessions: Arc<(Mutex<HashMap<u64, TcpStream>>, Condvar)>,
+}
+
+/// A session's place in the [`Registry`], given back when it is dropped.
+pub struct Registered {
+    registry: Registry,
+    number: u64,
+}
+
+impl Registry {
+    /// Registers session `number`'s socket, until the returned guard drops.
+    ///
+    /// The registry keeps its own handle on the socket (`try_clone`, a second
+    /// descriptor for the same connection), so that it can shut the
+    /// connection down from another thread.
+    pub fn register(&self, number: u64, socket: &TcpStream) -> io::Result<Registered> {
+        let handle = socket.try_clone()?;
+        self.lock().insert(number, handle);
+        Ok(Registered {
+            registry: self.clone(),
+            number,
+        })
+    }
+
+    /// How many sessions are registered.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Shuts every registered session's connection down, both ways: the
+    /// kernel sends the client a FIN, and a session blocked in a read on it
+    /// returns at once with the end of the stream.
+    pub fn shut_down_all(&self) {
+        for socket in self.lock().values() {
+            // A connection the client already closed may refuse; it ends anyway.
+            let _ = socket.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Waits until every session has removed itself, at most `bound`;
+    /// returns the numbers of those still registered.
+    pub fn wait_until_empty(&self, bound: Duration) -> Vec<u64> {
+        let deadline = Instant::now() + bound;
+        let (_, removed) = &*self.sessions;
+        let mut sessions = self.lock();
+        while !sessions.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            sessions = removed
+                .wait_timeout(sessions, left)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+        let mut left: Vec<u64> = sessions.keys().copied().collect();
+        left.sort_unstable();
+        left
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
+        // A session that panicked left the map as it was: still usable.
+        self.sessions
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.registry.lock().remove(&self.number);
+        self.registry.sessions.1.notify_all();
+    }
+}
+
+/// A request to stop, set by Ctrl-C.
+#[derive(Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP on Unix, Ctrl-C and
+    /// Ctrl-Break on Windows, a request to stop instead of the end of the
+    /// process. The `ctrlc` crate covers all of these, on every system, and
+    /// runs the handler on a thread of its own: the first time, the handler
+    /// sets the request and calls `wake`, which wakes whatever thread waits.
+    pub fn on_ctrl_c(&self, wake: impl Fn() + Send + 'static) -> Result<(), ctrlc::Error> {
+        let requested = self.clone();
+        ctrlc::set_handler(move || {
+            // A second Ctrl-C while stopping changes nothing.
+            if !requested.0.swap(true, Ordering::SeqCst) {
+                wake();
+            }
+        })
+    }
+
+    /// Whether a stop was requested.
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Wakes a thread blocked in `accept()` on `listening`: a connection of our
+/// own. A `TcpListener` cannot be shut down from another thread on every
+/// system, but a connection always makes `accept()` return, everywhere.
+pub fn wake_accept(listening: SocketAddr) {
+    let mut address = listening;
+    // A server listening on every address is reached on the loopback one.
+    match address.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => address.set_ip(Ipv4Addr::LOCALHOST.into()),
+        IpAddr::V6(ip) if ip.is_unspecified() => address.set_ip(Ipv6Addr::LOCALHOST.into()),
+        _ => {}
+    }
+    // If it fails, accept() was not waiting (the queue is full, say): the
+    // request is seen the next time it returns.
+    let _ = TcpStream::connect_timeout(&address, Duration::from_secs(1));
+}
+
+/// Reads and drops what the client may still have sent. A socket closed
+/// with unread bytes makes the kernel reset the connection (RST) instead
+/// of closing it in order (FIN): emptied first, it closes in order.
+pub fn drain(mut socket: &TcpStream) {
+    if socket.set_nonblocking(true).is_ok() {
+        let mut scrap = [0u8; 4096];
+        while matches!(socket.read(&mut scrap), Ok(read) if read > 0) {}
+    }
+}

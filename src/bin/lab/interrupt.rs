@@ -1,0 +1,114 @@
+//! The lab's blocking calls, which Ctrl-C interrupts: the call returns, the
+//! lab says so and goes back to its prompt, instead of ending.
+//!
+//! - **Unix**: the real blocking `accept()` and `recv()`. A SIGINT handler
+//!   installed *without* `SA_RESTART` makes a blocked call return `EINTR`
+//!   rather than be restarted by the kernel. (`accept` here is socket2's,
+//!   which, unlike the standard library's, does not retry on `EINTR`.)
+//! - **Windows**: a thread blocked in a Winsock call cannot be interrupted
+//!   from the thread that runs a Ctrl-C handler. So the lab waits for the
+//!   socket to be ready with `WSAPoll`, a tenth of a second at a time,
+//!   looking for Ctrl-C in between, and then makes the call, which then
+//!   returns at once.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the handler, cleared by whoever notices it.
+static PRESSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C was pressed since the last time this was asked.
+pub fn pressed() -> bool {
+    PRESSED.swap(false, Ordering::SeqCst)
+}
+
+/// Makes Ctrl-C interrupt the lab's blocking calls instead of ending it.
+#[cfg(unix)]
+pub fn install() -> io::Result<()> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+
+    extern "C" fn on_ctrl_c(_signal: nix::libc::c_int) {
+        PRESSED.store(true, Ordering::SeqCst);
+    }
+    // No SA_RESTART: a call blocked when Ctrl-C comes returns EINTR.
+    let action = SigAction::new(SigHandler::Handler(on_ctrl_c), SaFlags::empty(), SigSet::empty());
+    // SAFETY: the handler only stores to an atomic, which is safe to do in
+    // a signal handler.
+    unsafe { sigaction(Signal::SIGINT, &action) }?;
+    Ok(())
+}
+
+/// Makes Ctrl-C interrupt the lab's waits instead of ending it.
+#[cfg(windows)]
+pub fn install() -> io::Result<()> {
+    ctrlc::set_handler(|| PRESSED.store(true, Ordering::SeqCst)).map_err(io::Error::other)
+}
+
+/// Blocks in `accept()` until a finished handshake is in the queue, and
+/// takes it. After Ctrl-C, `Err` of kind `Interrupted`.
+pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    loop {
+        wait_until_readable(listener)?;
+        match socket2::SockRef::from(listener).accept() {
+            Ok((socket, client)) => {
+                let client = client
+                    .as_socket()
+                    .ok_or_else(|| io::Error::other("accept() returned a non-IP address"))?;
+                return Ok((socket.into(), client));
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted && !pressed() => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Blocks until `socket` has bytes to read, or its peer closed; returns how
+/// many of its bytes it looked at (0: the end of the stream). Nothing is
+/// taken from the receive buffer. After Ctrl-C, `Err` of kind `Interrupted`.
+pub fn wait_for_bytes(socket: &TcpStream) -> io::Result<usize> {
+    loop {
+        wait_until_readable(socket)?;
+        match socket.peek(&mut [0u8; 1]) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted && !pressed() => continue,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Err(error),
+            other => return other,
+        }
+    }
+}
+
+/// Unix: nothing to wait for here; the blocking call itself waits.
+#[cfg(unix)]
+fn wait_until_readable<S>(_socket: &S) -> io::Result<()> {
+    Ok(())
+}
+
+/// Windows: waits with `WSAPoll` until `socket` can be read (a connection
+/// to accept, bytes to read, or the end of the stream), looking for Ctrl-C
+/// every tenth of a second.
+#[cfg(windows)]
+fn wait_until_readable<S: std::os::windows::io::AsRawSocket>(socket: &S) -> io::Result<()> {
+    use windows_sys::Win32::Networking::WinSock::{
+        WSAGetLastError, WSAPoll, POLLRDNORM, SOCKET_ERROR, WSAPOLLFD,
+    };
+
+    loop {
+        if pressed() {
+            return Err(io::ErrorKind::Interrupted.into());
+        }
+        let mut watched = WSAPOLLFD {
+            fd: socket.as_raw_socket() as usize,
+            events: POLLRDNORM,
+            revents: 0,
+        };
+        // SAFETY: one valid WSAPOLLFD, alive for the whole call.
+        let ready = unsafe { WSAPoll(&mut watched, 1, 100) };
+        if ready == SOCKET_ERROR {
+            // SAFETY: reads this thread's last Winsock error; no pointers.
+            return Err(io::Error::from_raw_os_error(unsafe { WSAGetLastError() }));
+        }
+        if ready > 0 {
+            return Ok(());
+        }
+    }
+}

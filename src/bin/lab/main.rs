@@ -1,0 +1,353 @@
+//! lab: the server's system calls, made by hand.
+//!
+//! It listens, and then does nothing until you type a call: `accept`,
+//! `read N`, `write N TEXT`, `close N`. After each call it says what the
+//! call returned and draws the port's picture from the kernel's table, so
+//! that each moment of the lesson can be made to happen and seen: clients
+//! connecting with no `accept()`, a message waiting in the receive buffer of
+//! a connection no program holds, `accept()` taking the oldest connection,
+//! `accept()` and `read()` blocking.
+//!
+//! It speaks the lesson's frame (`client::protocol`), so `client-v2` and the
+//! Java clients talk to it.
+
+mod command;
+mod interrupt;
+mod watcher;
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Parser;
+use client::protocol::{read_utf, write_utf};
+use client::text::shown;
+use log::info;
+use socket_lesson::kernel;
+use socket_lesson::picture::{Known, Picture};
+use socket_lesson::term::Style;
+use socket_lesson::Lang;
+
+use command::{Command, HELP};
+use watcher::Watcher;
+
+/// Listens, then makes the server's system calls as you type them (accept,
+/// read, write, close) and draws the port's picture from the kernel after
+/// each one.
+#[derive(Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 takes a free port (the first line says which).
+    #[arg(long, default_value_t = 12345)]
+    port: u16,
+    /// How many finished handshakes the kernel may queue before accept();
+    /// default: what Rust's standard library asks for.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
+    backlog: Option<i32>,
+    /// Draw the picture's boxes with ASCII characters (+-|).
+    #[arg(long)]
+    ascii: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    client::logging::init(false);
+    client::cli::finish("lab", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    let listener = client::net::listen(&args.host, args.port, args.backlog)?;
+    let address = listener.local_addr()?;
+    info!("listening on {address}");
+    interrupt::install()?;
+    let mut lab = Lab {
+        watcher: Watcher::start(address.port()),
+        listener,
+        sockets: Vec::new(),
+        style: Style::for_stdout(args.ascii),
+        out: client::cli::stdout(),
+    };
+    writeln!(
+        lab.out,
+        "The server socket listens; the kernel completes clients' handshakes by itself and \
+         queues them. Nothing is accepted until you type accept.\n{HELP}"
+    )?;
+    lab.show()?;
+
+    let mut input = Input::new()?;
+    while let Some(line) = input.next_line()? {
+        match command::parse(&line) {
+            Ok(None) => {}
+            Ok(Some(Command::Quit)) => break,
+            Ok(Some(command)) => lab.call(command)?,
+            Err(mistake) => writeln!(lab.out, "{mistake}")?,
+        }
+    }
+    Ok(())
+}
+
+/// The server socket, the sockets `accept()` returned, and what draws them.
+struct Lab {
+    listener: TcpListener,
+    /// Socket N is `sockets[N - 1]`; `None` once closed, so that numbers
+    /// stay as `accept()` gave them.
+    sockets: Vec<Option<Accepted>>,
+    watcher: Watcher,
+    style: Style,
+    out: client::cli::Output<io::StdoutLock<'static>>,
+}
+
+/// A socket `accept()` returned.
+struct Accepted {
+    socket: TcpStream,
+    client: SocketAddr,
+    /// Reads frames one byte of buffer at a time: a `BufReader` passes any
+    /// larger read straight to the socket, so `read_utf` takes exactly one
+    /// frame and leaves the rest in the kernel, where the picture shows it.
+    input: BufReader<TcpStream>,
+}
+
+impl Lab {
+    /// Makes one call, says what it returned, and draws the picture.
+    fn call(&mut self, command: Command) -> Result<()> {
+        // A command naming a socket that is not there makes no call: it is
+        // told why, and there is nothing new to draw.
+        if let Command::Read(number) | Command::Write(number, _) | Command::Close(number) = command {
+            if let Err(why) = find(&mut self.sockets, number) {
+                writeln!(self.out, "{why}")?;
+                return Ok(());
+            }
+        }
+        match command {
+            Command::Accept => self.accept()?,
+            Command::Read(number) => self.read(number)?,
+            Command::Write(number, text) => self.write(number, &text)?,
+            Command::Close(number) => self.close(number)?,
+            Command::Show => {}
+            Command::Help => {
+                writeln!(self.out, "{HELP}")?;
+                return Ok(());
+            }
+            Command::Quit => return Ok(()),
+        }
+        Ok(self.show()?)
+    }
+
+    fn accept(&mut self) -> io::Result<()> {
+        // Asked first without blocking, to say so before it blocks.
+        self.listener.set_nonblocking(true)?;
+        let at_once = self.listener.accept();
+        self.listener.set_nonblocking(false)?;
+        let accepted = match at_once {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                writeln!(
+                    self.out,
+                    "blocked in accept(): no finished handshake in the queue; connect a client from \
+                     another terminal (Ctrl-C stops waiting)"
+                )?;
+                self.out.flush()?;
+                interrupt::accept(&self.listener)
+            }
+            other => other,
+        };
+        match accepted {
+            Ok((socket, client)) => {
+                let input = BufReader::with_capacity(1, socket.try_clone()?);
+                self.sockets.push(Some(Accepted {
+                    socket,
+                    client,
+                    input,
+                }));
+                writeln!(
+                    self.out,
+                    "accept() returned socket {}, connected to {client}",
+                    self.sockets.len()
+                )
+            }
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => writeln!(
+                self.out,
+                "accept() was interrupted (Ctrl-C): nothing was taken from the queue"
+            ),
+            Err(error) => writeln!(self.out, "accept() failed: {error}"),
+        }
+    }
+
+    fn read(&mut self, number: usize) -> io::Result<()> {
+        let accepted = match find(&mut self.sockets, number) {
+            Ok(accepted) => accepted,
+            Err(why) => return writeln!(self.out, "{why}"),
+        };
+        // Looked at first without blocking, to say so before it blocks.
+        accepted.socket.set_nonblocking(true)?;
+        let at_once = accepted.socket.peek(&mut [0u8; 1]);
+        accepted.socket.set_nonblocking(false)?;
+        if matches!(&at_once, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
+            writeln!(
+                self.out,
+                "blocked in read(): socket {number}'s receive buffer is empty; send a message from its \
+                 client (Ctrl-C stops waiting)"
+            )?;
+            self.out.flush()?;
+            if let Err(error) = interrupt::wait_for_bytes(&accepted.socket) {
+                return match error.kind() {
+                    io::ErrorKind::Interrupted => {
+                        writeln!(self.out, "read() was interrupted (Ctrl-C): nothing was read")
+                    }
+                    _ => writeln!(self.out, "read() failed: {error}"),
+                };
+            }
+        }
+        match read_utf(&mut accepted.input) {
+            Ok(Some(message)) => writeln!(
+                self.out,
+                "read_utf() returned {:?}: {} bytes taken from socket {number}'s receive buffer",
+                shown(&message).to_string(),
+                2 + client::protocol::encode(&message).len()
+            ),
+            Ok(None) => writeln!(
+                self.out,
+                "read_utf() returned the end of the stream: the client closed its side; `close \
+                 {number}` closes this one"
+            ),
+            Err(error) => writeln!(self.out, "read_utf() failed: {error}"),
+        }
+    }
+
+    fn write(&mut self, number: usize, text: &str) -> io::Result<()> {
+        let accepted = match find(&mut self.sockets, number) {
+            Ok(accepted) => accepted,
+            Err(why) => return writeln!(self.out, "{why}"),
+        };
+        let mut socket = &accepted.socket;
+        match write_utf(&mut socket, text) {
+            Ok(()) => writeln!(
+                self.out,
+                "write_utf() returned: {} bytes (the 2-byte length and the message) handed to the \
+                 kernel, to send to {}",
+                2 + client::protocol::encode(text).len(),
+                accepted.client
+            ),
+            Err(error) => writeln!(self.out, "write_utf() failed: {error}"),
+        }
+    }
+
+    fn close(&mut self, number: usize) -> io::Result<()> {
+        let accepted = match find(&mut self.sockets, number) {
+            Ok(accepted) => accepted,
+            Err(why) => return writeln!(self.out, "{why}"),
+        };
+        // Bytes still unread when a socket closes make the kernel reset the
+        // connection instead of closing it in order.
+        accepted.socket.set_nonblocking(true)?;
+        let unread = accepted.socket.peek(&mut [0u8; 65_536]).unwrap_or(0);
+        // Dropping the socket (and its reader's copy) closes it.
+        self.sockets[number - 1] = None;
+        if unread > 0 {
+            writeln!(
+                self.out,
+                "close() returned: socket {number} is closed with {unread} bytes still unread in its \
+                 receive buffer, so the kernel resets the connection (RST) instead of saying goodbye"
+            )
+        } else {
+            writeln!(
+                self.out,
+                "close() returned: socket {number} is closed; the kernel says goodbye to the client \
+                 (FIN), and the client's next read sees the end of the stream"
+            )
+        }
+    }
+
+    /// The picture of the port, with what the lab knows: its sockets'
+    /// numbers, and the order in which it saw the queued ones arrive.
+    fn show(&mut self) -> io::Result<()> {
+        let port = self.listener.local_addr()?.port();
+        let view = kernel::read_port(port)?;
+        self.watcher.note(&view);
+        let accepted: Vec<(usize, SocketAddr)> = self
+            .sockets
+            .iter()
+            .enumerate()
+            .filter_map(|(index, accepted)| accepted.as_ref().map(|a| (index + 1, a.client)))
+            .collect();
+        let taken: Vec<SocketAddr> = self.sockets.iter().flatten().map(|a| a.client).collect();
+        let known = Known {
+            queue_order: self.watcher.arrival_order(&taken),
+            accepted,
+        };
+        let picture = Picture::new(&view, &known, self.style, Lang::En).draw();
+        write!(self.out, "{picture}")?;
+        if !view.not_reported.is_empty() {
+            writeln!(self.out, "not reported by {}: {}", view.system, view.not_reported)?;
+        }
+        // A blank line ends the picture, before the next call's output.
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+/// Socket `number` of `sockets`, or why there is none, in one line.
+fn find(sockets: &mut [Option<Accepted>], number: usize) -> Result<&mut Accepted, String> {
+    let count = sockets.len();
+    match sockets.get_mut(number - 1) {
+        Some(Some(accepted)) => Ok(accepted),
+        Some(None) => Err(format!("socket {number} is closed")),
+        None if count == 0 => Err(format!(
+            "there is no socket {number}: nothing accepted yet; type accept"
+        )),
+        None => Err(format!(
+            "there is no socket {number}: accept() has returned {count} so far"
+        )),
+    }
+}
+
+/// Where commands come from: a line editor with history on a terminal, or
+/// lines of standard input, without a prompt, when it is a pipe or a file
+/// (so the lab can be scripted).
+enum Input {
+    Editor(Box<rustyline::DefaultEditor>),
+    Lines(io::StdinLock<'static>),
+}
+
+impl Input {
+    fn new() -> Result<Input> {
+        if io::stdin().is_terminal() && io::stdout().is_terminal() {
+            Ok(Input::Editor(Box::new(rustyline::DefaultEditor::new()?)))
+        } else {
+            Ok(Input::Lines(io::stdin().lock()))
+        }
+    }
+
+    /// The next line, or `None` at the end of input (Ctrl-D).
+    fn next_line(&mut self) -> Result<Option<String>> {
+        match self {
+            Input::Editor(editor) => loop {
+                match editor.readline("lab> ") {
+                    Ok(line) => {
+                        let _ = editor.add_history_entry(line.as_str());
+                        return Ok(Some(line));
+                    }
+                    // Ctrl-C at the prompt: nothing is blocked, so nothing to stop.
+                    Err(rustyline::error::ReadlineError::Interrupted) => {
+                        writeln!(
+                            client::cli::stdout(),
+                            "(nothing to interrupt: quit or Ctrl-D ends the lab)"
+                        )?;
+                    }
+                    Err(rustyline::error::ReadlineError::Eof) => return Ok(None),
+                    Err(error) => return Err(error.into()),
+                }
+            },
+            Input::Lines(lines) => {
+                let mut line = String::new();
+                match lines.read_line(&mut line)? {
+                    0 => Ok(None),
+                    _ => Ok(Some(line)),
+                }
+            }
+        }
+    }
+}
