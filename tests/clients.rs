@@ -99,7 +99,7 @@ fn the_second_client_v2_against_server_v2_says_why_no_reply_comes() {
     assert!(b.is_running(), "B keeps waiting after the hint");
     // Where the hint says the message is: in the server's kernel, unread.
     wait_for_kernel("B's 15 bytes unread on the server's side", |table| {
-        (table.server_side(port, b_port)?.unread == if_queues_reported(15)).then_some(())
+        common::waits_in_queue(table, port, b_port, 15).then_some(())
     });
 
     // A leaves and server-v2 ends: only then does B give up.
@@ -411,6 +411,11 @@ fn local_port_equal_to_the_servers_port_is_refused() {
 /// read): a new connection between the same two ports is refused, and the
 /// client says why and what to do.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "waits for the kernel's table to show a closing connection (FIN_WAIT1, TIME_WAIT), which the \
+              Windows table these tests run against (under Wine) does not list once no program holds it"
+)]
 fn a_local_port_whose_last_connection_is_still_closing_names_time_wait() {
     // Nothing accepts, so nothing reads: the old connection cannot finish.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -494,6 +499,11 @@ fn timeout_bounds_a_handshake_that_gets_no_answer() {
 /// client-v2 lets the server close first after `exit`, so its own side
 /// never holds the pair of ports: the server's side keeps TIME_WAIT.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "waits for the kernel's table to show a closing connection (FIN_WAIT1, TIME_WAIT), which the \
+              Windows table these tests run against (under Wine) does not list once no program holds it"
+)]
 fn after_exit_the_server_closes_first() {
     let server = Server::start("server-v3", &[]);
     let port = server.port;

@@ -291,6 +291,15 @@ fn a_server_that_resets_mid_run_is_counted_as_reset() {
     }));
     let (code, report, stderr) = crowd_json(port, &["--clients", "3", "--messages", "5"]);
     assert_eq!(code, Some(1), "{report}");
+    if cfg!(windows) {
+        // Under Wine, where these tests run for Windows, Wine's own polling
+        // can take the reset (Linux reports it once) before crowd reads, and
+        // the read then sees an orderly end: closed or reset, mid-run.
+        let ended = report["reset"].as_u64().unwrap() + report["closed"].as_u64().unwrap();
+        assert_eq!(ended, 3, "{report}");
+        assert_one_error_line(&stderr, "mid-run (was it stopped?)");
+        return;
+    }
     assert_outcomes(&report, &[("reset", 3)]);
     assert_one_error_line(
         &stderr,

@@ -8,8 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    example, if_accepted_reported, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server,
-    SILENCE,
+    example, if_queues_reported, wait_for_kernel, waits_in_queue, Closed, Peer, Running, Server, SILENCE,
 };
 use socket_lesson::kernel::TcpState;
 
@@ -101,13 +100,8 @@ fn a_pool_of_two_keeps_the_third_client_in_the_accept_queue() {
     c.send("from C").unwrap(); // 2 + 6 bytes
     let c_port = c.port();
     wait_for_kernel("C queued with its 8 bytes", |table| {
-        let queue = table.listener(port)?.queue?;
-        let c_row = table.server_side(port, c_port)?;
-        (c_row.state == TcpState::Established
-            && queue.waiting == if_queues_reported(1)
-            && c_row.held == if_accepted_reported(false)
-            && c_row.unread == if_queues_reported(8))
-        .then_some(())
+        let waiting = table.listener(port)?.queue?.waiting;
+        (waiting == if_queues_reported(1) && waits_in_queue(table, port, c_port, 8)).then_some(())
     });
     c.silence(SILENCE).unwrap();
     assert!(

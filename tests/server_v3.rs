@@ -221,7 +221,7 @@ fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() 
 
     first.send("exit").unwrap();
     server.expect_log(&format!("connected: client 127.0.0.1:{second_port}"));
-    server.expect_log("[session-2] session ended: Connection reset by peer");
+    server.expect_log("[session-2] session ended: the client reset the connection (RST)");
     let mut third = Peer::connect(port).unwrap();
     third.exchange("third").unwrap();
 }

@@ -44,6 +44,7 @@ pub enum Limit {
 /// standard input, output and error, and a few the runtime opens.
 const FILES_FOR_THE_REST: u64 = 16;
 /// Memory areas mapped by the rest of the process: code, heap, libraries.
+#[cfg(target_os = "linux")]
 const MAPPINGS_FOR_THE_REST: u64 = 1_000;
 /// Memory areas each session thread maps on Linux.
 const MAPPINGS_PER_THREAD: u64 = 4;

@@ -345,3 +345,35 @@ pub fn if_queues_reported(value: u32) -> Option<u32> {
 pub fn if_accepted_reported(held: bool) -> Option<bool> {
     REPORTS_ACCEPTED.then_some(held)
 }
+
+/// Whether the table, as these tests see it, lists a connection that waits
+/// in the accept queue. Linux and macOS do. Windows does too, but the
+/// Windows tests run here under Wine, whose table lists only the sockets a
+/// program holds: on Windows no assertion rests on such a connection's row.
+pub const LISTS_QUEUED_CONNECTIONS: bool = !cfg!(windows);
+
+/// Whether the table, as these tests see it, lists a connection that no
+/// program holds any more because it is closing (`FIN_WAIT`, `TIME_WAIT`).
+/// Not on Windows, for the same reason as [`LISTS_QUEUED_CONNECTIONS`].
+pub const LISTS_CLOSED_CONNECTIONS: bool = !cfg!(windows);
+
+/// Whether the kernel shows that the client on `client_port` is connected to
+/// `server_port` and waits in the accept queue with `unread` bytes, as far
+/// as the table says: where it lists queued connections, the server side's
+/// row (open, its bytes where reported, not held where reported); where it
+/// does not, the client side's row, open.
+pub fn waits_in_queue(table: &Table, server_port: u16, client_port: u16, unread: u32) -> bool {
+    if LISTS_QUEUED_CONNECTIONS {
+        table.server_side(server_port, client_port).is_some_and(|row| {
+            row.state == kernel::TcpState::Established
+                && row.unread == if_queues_reported(unread)
+                && row.held == if_accepted_reported(false)
+        })
+    } else {
+        table.rows.iter().any(|row| {
+            row.local.port() == client_port
+                && row.remote.port() == server_port
+                && row.state == kernel::TcpState::Established
+        })
+    }
+}
