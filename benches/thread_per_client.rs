@@ -6,16 +6,28 @@
 //! - **the same design written plainly in Java** (benches/java/
 //!   ThreadPerClientServer.java: a platform thread per client,
 //!   `readUTF`/`writeUTF`), compiled with `javac` here;
+//! - **server-v3's `pool` example**: a bounded pool of 8 worker threads per
+//!   core, started before any client; the clients beyond them wait in the
+//!   kernel's accept queue until a worker is free;
+//! - **server-v3's `shutdown` example**: server-v3 plus the registry of
+//!   sessions that its orderly shutdown needs, at 500 clients only: while it
+//!   runs it is server-v3, and the one difference is what the registry costs;
 //! - **the floor**: a thread in this process that answers the same frames over
 //!   loopback TCP with nothing else to do, the most one connection can carry
 //!   on this machine.
 //!
 //! Each is measured at 1 client × 20,000 messages, 50 × 2,000 and 500 × 100,
-//! each run on a fresh server after a short warm-up on the same server. The
-//! table gives the median of the rounds (`BENCH_ROUNDS`, default 5): replies
-//! per second, round-trip p50/p99, and each server's peak resident memory
-//! (`VmHWM`) and peak thread count, read from /proc. It is printed and
-//! written to docs/benchmark.md.
+//! each run on a fresh server after a short warm-up on the same server, and
+//! the pool once more at 500 × 100 with clients that wait only 0.1 s. The
+//! table gives the median of the rounds (`BENCH_ROUNDS`, default 5): how the
+//! clients ended, replies per second, the server's own CPU time per message,
+//! round-trip p50/p99/max, and each server's peak resident memory (`VmHWM`)
+//! and peak thread count, read from /proc. Then one run each at 1,000 and
+//! 10,000 clients, with how many sessions the server really had at once and
+//! what the kernel held for them. It is printed and written to
+//! docs/benchmark.md.
+//!
+//! It runs on Linux only, since it reads /proc, but it compiles everywhere.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -28,51 +40,164 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{Running, Server};
 use socket_lesson::crowd::{Crowd, Report};
 
-/// (clients, messages per client)
-const WORKLOADS: [(usize, usize); 3] = [(1, 20_000), (50, 2_000), (500, 100)];
+/// How long a client waits for its connection, and then for each reply.
+/// Long enough that every server here answers every client it has accepted
+/// in time, so that the tables measure speed, not the clients' patience. A
+/// client queued behind the pool's busy workers waits well under this: its
+/// wait shows in the longest round trip, not as a starved client.
+const PATIENT: Duration = Duration::from_secs(10);
+
+/// Clients that give up after 0.1 s: the same pool, seen by clients with
+/// little patience (a person at a prompt, a health check).
+const IMPATIENT: Duration = Duration::from_millis(100);
+
+/// A crowd, and the servers measured against it.
+struct Workload {
+    clients: usize,
+    messages: usize,
+    timeout: Duration,
+    targets: &'static [Target],
+}
+
+/// The rounds' workloads. The pool is not measured with one client: it
+/// would be server-v3 with a thread handed over instead of started.
+const WORKLOADS: [Workload; 4] = [
+    Workload {
+        clients: 1,
+        messages: 20_000,
+        timeout: PATIENT,
+        targets: &[Target::Rust, Target::Java, Target::Floor],
+    },
+    Workload {
+        clients: 50,
+        messages: 2_000,
+        timeout: PATIENT,
+        targets: &[Target::Rust, Target::Java, Target::Pool],
+    },
+    Workload {
+        clients: 500,
+        messages: 100,
+        timeout: PATIENT,
+        targets: &[Target::Rust, Target::Java, Target::Pool, Target::Shutdown],
+    },
+    Workload {
+        clients: 500,
+        messages: 100,
+        timeout: IMPATIENT,
+        targets: &[Target::Pool],
+    },
+];
 
 /// The scale runs, once each after the rounds: how far one thread per client
-/// goes, and what it costs in memory and threads.
+/// goes, and what it costs in memory and threads; and where a pool's queue
+/// ends.
 const SCALE: [(usize, usize); 2] = [(1_000, 10), (10_000, 10)];
+const SCALE_TARGETS: [Target; 3] = [Target::Rust, Target::Java, Target::Pool];
 
-/// Both servers get the same listen backlog, as large as Linux allows by
+/// Every server gets the same listen backlog, as large as Linux allows by
 /// default (net.core.somaxconn, 4096), so that a burst of thousands of
 /// connects is queued rather than dropped.
 const BACKLOG: &str = "4096";
+
+/// How often the samplers look at a running server: often enough to catch
+/// a peak of threads, cheaply (a read of a small /proc file).
+const SAMPLE_EVERY: Duration = Duration::from_millis(2);
+
+/// "Per session" is computed only where at least this share of the clients
+/// had a session at once.
+const CONCURRENT_ENOUGH: f64 = 0.9;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
     Rust,
     Java,
+    Pool,
+    Shutdown,
     Floor,
 }
 
 impl Target {
-    fn name(self) -> &'static str {
+    fn name(self) -> String {
         match self {
-            Target::Rust => "server-v3",
-            Target::Java => "Java",
-            Target::Floor => "floor",
+            Target::Rust => "server-v3".to_string(),
+            Target::Java => "Java".to_string(),
+            Target::Pool => format!("pool ({} workers)", pool_workers()),
+            Target::Shutdown => "shutdown".to_string(),
+            Target::Floor => "floor".to_string(),
         }
     }
+
+    /// Whether every client must be served, every reply in time. A thread
+    /// per client answers everyone at once. The pool answers as many as it
+    /// has workers; the others wait in the accept queue, and may give up
+    /// there (starved), or find the queue full and their connect time out:
+    /// that is what it is measured for.
+    fn serves_everyone(self) -> bool {
+        self != Target::Pool
+    }
+}
+
+/// The pool's size: its own default, 8 workers per core, given explicitly
+/// so that the table can say it.
+fn pool_workers() -> usize {
+    8 * thread::available_parallelism().map_or(1, |cores| cores.get())
 }
 
 /// One measured run.
 #[derive(Clone)]
 struct Sample {
     report: Report,
-    /// Peak resident memory in KiB, and peak thread count; none for the floor.
-    peak_rss_kib: Option<u64>,
-    peak_threads: Option<u64>,
+    /// What the server's process showed; none for the floor, which runs in
+    /// this process.
+    server: Option<Process>,
+    /// What the kernel held for the run, system-wide; only in the scale runs.
+    kernel: Option<KernelGrowth>,
+}
+
+/// A server process, from /proc/<pid>.
+#[derive(Clone, Copy)]
+struct Process {
+    /// CPU time, user and system, all its threads, from just before to just
+    /// after the measured crowd, per reply of that crowd, in µs; none if no
+    /// reply came.
+    cpu_us_per_reply: Option<f64>,
+    /// Resident memory just after start, before any client (VmRSS), KiB.
+    idle_rss_kib: u64,
+    /// Peak resident memory over its whole life (VmHWM), KiB.
+    peak_rss_kib: u64,
+    /// Threads before the measured crowd, once the warm-up's had ended.
+    idle_threads: u64,
+    /// Peak thread count during the measured crowd.
+    peak_threads: u64,
+}
+
+impl Process {
+    /// The most sessions at once, for a server with a thread per session:
+    /// its threads beyond those it has without clients.
+    fn sessions_at_once(&self) -> u64 {
+        self.peak_threads.saturating_sub(self.idle_threads)
+    }
+}
+
+/// How much the whole system's kernel stacks and TCP socket buffers grew
+/// from just before the measured crowd to their peak during it, KiB.
+#[derive(Clone, Copy)]
+struct KernelGrowth {
+    stacks_kib: i64,
+    tcp_buffers_kib: i64,
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; a filter argument is not supported.
+    if !Path::new("/proc/self/stat").exists() {
+        eprintln!("thread_per_client reads the servers' figures from /proc: it runs on Linux only");
+        return;
+    }
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|value| value.parse().ok())
@@ -80,30 +205,24 @@ fn main() {
     let java_classes = compile_java();
     let mut samples: Vec<(usize, Target, Sample)> = Vec::new();
     for round in 1..=rounds {
-        for (index, &(clients, messages)) in WORKLOADS.iter().enumerate() {
-            let targets: &[Target] = if clients == 1 {
-                &[Target::Rust, Target::Java, Target::Floor]
-            } else {
-                &[Target::Rust, Target::Java]
-            };
-            for &target in targets {
-                let sample = measure(target, clients, messages, &java_classes);
-                let replies = sample.report.replies as usize;
-                assert_eq!(
-                    replies,
-                    clients * messages,
-                    "{} lost replies: {:?}",
-                    target.name(),
-                    sample.report
-                );
+        for (index, workload) in WORKLOADS.iter().enumerate() {
+            for &target in workload.targets {
+                let sample = measure(target, workload, &java_classes, false);
+                let server = sample.server.as_ref();
                 eprintln!(
-                    "round {round}/{rounds}: {:>9} {clients:>3} x {messages:>6}: {:>8.0} replies/s, p50 {:>5} us, p99 {:>5} us, rss {:>7} KiB, threads {:>4}",
+                    "round {round}/{rounds}: {:>18} {:>3} x {:>6} ({:>4}): {}; {:>8.0} replies/s, cpu {:>5} us/msg, p50 {:>5} us, p99 {:>6} us, max {:>7} us, rss {:>7} KiB, threads {:>4}",
                     target.name(),
+                    workload.clients,
+                    workload.messages,
+                    seconds(workload.timeout),
+                    outcome(&[&sample]),
                     sample.report.replies_per_s,
+                    show_f64(server.and_then(|server| server.cpu_us_per_reply), 1),
                     sample.report.p50_us,
                     sample.report.p99_us,
-                    show(sample.peak_rss_kib),
-                    show(sample.peak_threads),
+                    sample.report.max_us,
+                    show(server.map(|server| server.peak_rss_kib)),
+                    show(server.map(|server| server.peak_threads)),
                 );
                 samples.push((index, target, sample));
             }
@@ -129,33 +248,88 @@ fn main() {
     }
 }
 
-/// One run per scale and server, not interleaved: a table of peak memory and
-/// threads at 1,000 and 10,000 clients.
+/// One run per scale and server, not interleaved: a table of memory,
+/// threads and sessions at 1,000 and 10,000 clients.
 fn scale_table(java_classes: &Path) -> String {
-    let mut out = String::from(
-        "\n### Scale\n\nOne run each, 10 messages per client, both servers with `--backlog 4096`.\n\n\
-         | clients | server | replies | replies/s | peak RSS | RSS per client | peak threads |\n\
-         |---:|---|---:|---:|---:|---:|---:|\n",
+    let workers = pool_workers();
+    let mut out = format!(
+        "\n### Scale\n\n\
+         One run each, 10 messages per client, every server with `--backlog {BACKLOG}`, a time-out of \
+         {} for every client. The columns are those above, and:\n\n\
+         - **sessions at once**: the server's peak thread count during the crowd, minus its thread count \
+         just before it (once the warm-up's threads had ended): for a server with a thread per client, \
+         the most clients it had a session with at once. `crowd` connects all its clients before any \
+         sends, but a connect is done when the kernel has finished the handshake, whether the server has \
+         accepted the connection or not: a server that accepts more slowly than the clients connect \
+         starts the first sessions while later clients are still in its accept queue, and the first can \
+         end before the last begin. The pool's {workers} threads are all started before any client, so \
+         it serves at most {workers} at once and its memory does not grow with the clients: it has \
+         neither this column nor the next.\n\
+         - **RSS per session**: (peak RSS − RSS just after start, before any client) ÷ sessions at once: \
+         what each session added, its stack pages, buffers, and its share of everything else the run \
+         grew (Java's heap and compiled code too). Given only where at least {:.0} % of the clients had a \
+         session at once: elsewhere the growth would be divided among clients that were never there \
+         together.\n\
+         - **kernel stacks Δ, TCP buffers Δ**: how much the whole system's kernel stacks (`KernelStack:` \
+         in /proc/meminfo) and TCP socket buffers (`mem` in /proc/net/sockstat, in pages) grew from just \
+         before the crowd to their peak during it, sampled every {} ms. System-wide deltas: they include \
+         the crowd's own sockets and anything else the machine did meanwhile.\n\n\
+         RSS counts the process's user-space memory that is in RAM: its heap, the pages of its thread \
+         stacks that were touched, its code and libraries. It leaves out what the kernel holds for the \
+         process: each thread's kernel stack (16 KiB on x86-64) and task structures, each socket's \
+         structures and buffers, which the last two columns show in part. The pool's {workers} workers \
+         and its accept queue (`--backlog {BACKLOG}`) hold fewer than 10,000 clients: past them the \
+         kernel drops the SYNs, those clients' connects time out, and the pool's replies per second \
+         include that wait.\n\n\
+         | clients | server | outcome | replies/s | CPU µs per message | peak RSS | peak threads | \
+         sessions at once | RSS per session | kernel stacks Δ | TCP buffers Δ |\n\
+         |---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        seconds(PATIENT),
+        CONCURRENT_ENOUGH * 100.0,
+        SAMPLE_EVERY.as_millis(),
     );
     for (clients, messages) in SCALE {
-        for target in [Target::Rust, Target::Java] {
-            let sample = measure(target, clients, messages, java_classes);
-            let rss = sample.peak_rss_kib.unwrap_or(0);
+        let workload = Workload {
+            clients,
+            messages,
+            timeout: PATIENT,
+            targets: &SCALE_TARGETS,
+        };
+        for &target in workload.targets {
+            let sample = measure(target, &workload, java_classes, true);
+            let server = sample.server.expect("every scale target has a process");
+            let kernel = sample.kernel.expect("the scale runs sample the kernel");
             eprintln!(
-                "scale: {:>9} {clients:>5} clients: {} replies, rss {rss} KiB",
+                "scale: {:>18} {clients:>5} clients: {}; rss {} KiB, threads {} (idle {}), kernel stacks {:+} KiB, tcp buffers {:+} KiB",
                 target.name(),
-                sample.report.replies
+                outcome(&[&sample]),
+                server.peak_rss_kib,
+                server.peak_threads,
+                server.idle_threads,
+                kernel.stacks_kib,
+                kernel.tcp_buffers_kib,
             );
+            // A pool's threads are not its sessions.
+            let sessions = target.serves_everyone().then(|| server.sessions_at_once());
+            let per_session = sessions
+                .filter(|&sessions| sessions as f64 >= CONCURRENT_ENOUGH * clients as f64)
+                .map(|sessions| {
+                    let grown = server.peak_rss_kib.saturating_sub(server.idle_rss_kib);
+                    format!("{:.1} KiB", grown as f64 / sessions as f64)
+                });
             let _ = writeln!(
                 out,
-                "| {clients} | {} | {} of {} | {:.0} | {:.1} MiB | {:.1} KiB | {} |",
+                "| {clients} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
                 target.name(),
-                sample.report.replies,
-                clients * messages,
+                outcome(&[&sample]),
                 sample.report.replies_per_s,
-                rss as f64 / 1024.0,
-                rss as f64 / clients as f64,
-                show(sample.peak_threads),
+                show_f64(server.cpu_us_per_reply, 1),
+                mib(server.peak_rss_kib as f64),
+                server.peak_threads,
+                show(sessions),
+                per_session.unwrap_or_else(|| "-".to_string()),
+                signed_mib(kernel.stacks_kib),
+                signed_mib(kernel.tcp_buffers_kib),
             );
         }
     }
@@ -163,10 +337,73 @@ fn scale_table(java_classes: &Path) -> String {
 }
 
 /// Starts a fresh server, warms it up, measures one crowd against it, and
-/// reads its peak memory and threads.
-fn measure(target: Target, clients: usize, messages: usize, java_classes: &Path) -> Sample {
-    let server = match target {
-        Target::Rust => Some(Server::start("server-v3", &["--quiet", "--backlog", BACKLOG])),
+/// reads what its process and, with `kernel`, the system showed meanwhile.
+fn measure(target: Target, workload: &Workload, java_classes: &Path, kernel: bool) -> Sample {
+    let &Workload {
+        clients,
+        messages,
+        timeout,
+        ..
+    } = workload;
+    let server = start(target, java_classes);
+    let port = match &server {
+        Some(server) => server.port,
+        None => floor_server(),
+    };
+    let pid = server.as_ref().map(|server| server.process.child.id());
+    // What the server needs before any client.
+    let idle_rss_kib = pid.map(|pid| status_field(pid, "VmRSS:"));
+
+    // Warm-up: a tenth of the messages (JIT compilation for Java, page
+    // faults and allocator arenas for all). The pool's, with as many clients
+    // as it has workers: the others would only wait in the kernel's queue,
+    // and at 10,000 clients would spend the warm-up's time-out on connects
+    // that the full queue drops.
+    let warm_clients = match target {
+        Target::Pool => clients.min(pool_workers()),
+        _ => clients,
+    };
+    let warm_messages = (messages / 10).max(1);
+    let warm_up = crowd(port, warm_clients, warm_messages, PATIENT);
+    check(target, &warm_up, warm_messages, true, "in the warm-up");
+
+    let idle_threads = pid.map(settled_threads);
+    let cpu_before = pid.map(cpu_ticks);
+    let sampler = Sampler::start(pid, kernel);
+    let report = crowd(port, clients, messages, timeout);
+    let peaks = sampler.stop();
+    let cpu_after = pid.map(cpu_ticks);
+    check(target, &report, messages, target.serves_everyone(), "");
+
+    let server = pid.map(|pid| {
+        let ticks = cpu_after.unwrap_or(0).saturating_sub(cpu_before.unwrap_or(0));
+        Process {
+            cpu_us_per_reply: (report.replies > 0)
+                .then(|| ticks as f64 * 1e6 / UNITS.clock_ticks_per_s as f64 / report.replies as f64),
+            idle_rss_kib: idle_rss_kib.unwrap_or(0),
+            peak_rss_kib: status_field(pid, "VmHWM:"),
+            idle_threads: idle_threads.unwrap_or(0),
+            peak_threads: peaks.threads,
+        }
+    });
+    Sample {
+        report,
+        server,
+        kernel: peaks.kernel,
+    }
+}
+
+/// Starts `target` on a free port with the same backlog for all, and waits
+/// for its `listening on` line; `None` for the floor.
+fn start(target: Target, java_classes: &Path) -> Option<Server> {
+    let mut command = match target {
+        Target::Rust => Command::new(common::binary("server-v3")),
+        Target::Pool => {
+            let mut pool = Command::new(common::example("pool"));
+            pool.args(["--workers", &pool_workers().to_string()]);
+            pool
+        }
+        Target::Shutdown => Command::new(common::example("shutdown")),
         Target::Java => {
             let mut java = Command::new("java");
             java.args([
@@ -175,35 +412,52 @@ fn measure(target: Target, clients: usize, messages: usize, java_classes: &Path)
                 "ThreadPerClientServer",
                 BACKLOG,
             ]);
-            Some(Server::from_process(Running::start_command(java)))
+            return Some(Server::from_process(Running::start_command(java)));
         }
-        Target::Floor => None,
+        Target::Floor => return None,
     };
-    let port = match &server {
-        Some(server) => server.port,
-        None => floor_server(),
-    };
-    let pid = server.as_ref().map(|server| server.process.child.id());
-
-    // Warm-up: a tenth of the messages (JIT compilation for Java, page
-    // faults and allocator arenas for both).
-    crowd(port, clients, (messages / 10).max(1));
-
-    let threads = pid.map(ThreadSampler::start);
-    let report = crowd(port, clients, messages);
-    let peak_threads = threads.map(ThreadSampler::stop);
-    let peak_rss_kib = pid.map(|pid| status_field(pid, "VmHWM:"));
-    Sample {
-        report,
-        peak_rss_kib,
-        peak_threads,
-    }
+    command.args(["--port", "0", "--quiet", "--backlog", BACKLOG]);
+    Some(Server::from_process(Running::start_command(command)))
 }
 
-fn crowd(port: u16, clients: usize, messages: usize) -> Report {
+fn crowd(port: u16, clients: usize, messages: usize, timeout: Duration) -> Report {
     let mut crowd = Crowd::new("127.0.0.1", port, clients, messages).expect("127.0.0.1 resolves");
-    crowd.timeout = Duration::from_secs(10);
+    crowd.timeout = timeout;
     crowd.run(|_| {}).expect("the crowd runs")
+}
+
+/// Fails the benchmark, loudly, on any outcome that is not a measurement of
+/// the server: a wrong reply, a connection closed before any reply or
+/// closed or reset mid-run, a connect refused or failed. With `everyone`,
+/// every client must moreover have been served, every reply in time. The
+/// pool may leave clients starved or stalled in its queue, or with their
+/// connect timed out past it: `crowd` counts those, and the table shows
+/// them.
+fn check(target: Target, report: &Report, messages: usize, everyone: bool, when: &str) {
+    let unexpected = report.starved_then_closed
+        + report.wrong_replies
+        + report.closed
+        + report.reset
+        + report.refused
+        + report.connect_failed;
+    assert!(
+        unexpected == 0,
+        "{}{when}: {}: {report:?}",
+        target.name(),
+        report.failure().unwrap_or_else(|| {
+            format!(
+                "{} clients were closed by the server before any reply",
+                report.starved_then_closed
+            )
+        }),
+    );
+    if everyone {
+        assert!(
+            report.served == report.clients && report.replies == (report.clients * messages) as u64,
+            "{}{when} did not serve every client in time: {report:?}",
+            target.name()
+        );
+    }
 }
 
 /// The floor: a thread that answers every frame with the same reply frame,
@@ -227,42 +481,190 @@ fn floor_server() -> u16 {
     port
 }
 
-/// Samples a process's thread count every 2 ms and keeps the peak.
-struct ThreadSampler {
-    running: Arc<AtomicBool>,
-    sampler: thread::JoinHandle<u64>,
+/// The peaks a [`Sampler`] saw.
+struct Peaks {
+    /// The server's peak thread count; 0 without a server.
+    threads: u64,
+    kernel: Option<KernelGrowth>,
 }
 
-impl ThreadSampler {
-    fn start(pid: u32) -> ThreadSampler {
+/// Samples, every [`SAMPLE_EVERY`] while a crowd runs, the server's thread
+/// count and, when asked, the system's kernel stacks and TCP buffers, and
+/// keeps the peak of each. The kernel's figures are read only in the scale
+/// runs, which show them: the rounds' samplers take no more CPU from the
+/// servers than they need.
+struct Sampler {
+    running: Arc<AtomicBool>,
+    sampler: thread::JoinHandle<Peaks>,
+}
+
+impl Sampler {
+    fn start(pid: Option<u32>, kernel: bool) -> Sampler {
         let running = Arc::new(AtomicBool::new(true));
         let still_running = running.clone();
+        // Read before the crowd starts: the growth is measured from here.
+        let before = kernel.then(KernelNow::read);
         let sampler = thread::spawn(move || {
-            let mut peak = 0;
-            while still_running.load(Ordering::Relaxed) {
-                peak = peak.max(status_field(pid, "Threads:"));
-                thread::sleep(Duration::from_millis(2));
+            let mut threads = 0;
+            let mut peak = before;
+            loop {
+                if let Some(pid) = pid {
+                    threads = threads.max(status_field(pid, "Threads:"));
+                }
+                if let Some(peak) = &mut peak {
+                    let now = KernelNow::read();
+                    peak.stacks_kib = peak.stacks_kib.max(now.stacks_kib);
+                    peak.tcp_buffers_kib = peak.tcp_buffers_kib.max(now.tcp_buffers_kib);
+                }
+                if !still_running.load(Ordering::Relaxed) {
+                    break;
+                }
+                thread::sleep(SAMPLE_EVERY);
             }
-            peak
+            Peaks {
+                threads,
+                kernel: before.zip(peak).map(|(before, peak)| KernelGrowth {
+                    stacks_kib: peak.stacks_kib as i64 - before.stacks_kib as i64,
+                    tcp_buffers_kib: peak.tcp_buffers_kib as i64 - before.tcp_buffers_kib as i64,
+                }),
+            }
         });
-        ThreadSampler { running, sampler }
+        Sampler { running, sampler }
     }
 
-    fn stop(self) -> u64 {
+    fn stop(self) -> Peaks {
         self.running.store(false, Ordering::Relaxed);
-        self.sampler.join().expect("the thread sampler")
+        self.sampler.join().expect("the sampler")
+    }
+}
+
+/// The whole system's kernel stacks and TCP socket buffers now, KiB.
+#[derive(Clone, Copy)]
+struct KernelNow {
+    stacks_kib: u64,
+    tcp_buffers_kib: u64,
+}
+
+impl KernelNow {
+    fn read() -> KernelNow {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").expect("reading /proc/meminfo");
+        let stacks_kib = number_after(&meminfo, "KernelStack:").expect("KernelStack: in /proc/meminfo");
+        // "TCP: inuse 5 orphan 0 tw 2 alloc 7 mem 3": `mem` is in pages.
+        let sockstat = std::fs::read_to_string("/proc/net/sockstat").expect("reading /proc/net/sockstat");
+        let pages = sockstat
+            .lines()
+            .find(|line| line.starts_with("TCP:"))
+            .and_then(|line| number_after(line.split_once(" mem ")?.1, ""))
+            .expect("TCP: ... mem in /proc/net/sockstat");
+        KernelNow {
+            stacks_kib,
+            tcp_buffers_kib: pages * UNITS.page_size / 1024,
+        }
+    }
+}
+
+/// The server's thread count once it has stopped changing: the warm-up's
+/// session threads end a moment after their clients. The same for 100 ms,
+/// or whatever it is after 5 s.
+fn settled_threads(pid: u32) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut threads = status_field(pid, "Threads:");
+    let mut since = Instant::now();
+    loop {
+        thread::sleep(Duration::from_millis(10));
+        let now = status_field(pid, "Threads:");
+        if now != threads {
+            threads = now;
+            since = Instant::now();
+        } else if since.elapsed() >= Duration::from_millis(100) || Instant::now() >= deadline {
+            return threads;
+        }
     }
 }
 
 /// A number from /proc/<pid>/status, e.g. `VmHWM:` (KiB) or `Threads:`.
 fn status_field(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("reading /proc/<pid>/status");
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))
-        .and_then(|value| value.split_whitespace().next())
-        .and_then(|number| number.parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+    number_after(&status, field).unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"))
+}
+
+/// The number after `field` at the start of a line of `text` (`field`
+/// empty: at the start of `text`).
+fn number_after(text: &str, field: &str) -> Option<u64> {
+    let value = if field.is_empty() {
+        text
+    } else {
+        text.lines().find_map(|line| line.strip_prefix(field))?
+    };
+    value.split_whitespace().next()?.parse().ok()
+}
+
+/// The CPU time the process has had so far, user and system, all its
+/// threads (those that have ended too), in clock ticks: fields 14 (utime)
+/// and 15 (stime) of /proc/<pid>/stat, the process's own accounting.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("reading /proc/<pid>/stat");
+    // Field 2, the name, is in parentheses and may hold spaces: count the
+    // fields after it, from field 3.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |number: usize| -> u64 {
+        fields
+            .get(number - 3)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no field {number} in /proc/{pid}/stat: {stat}"))
+    };
+    field(14) + field(15)
+}
+
+/// The units of /proc's figures on this system.
+struct Units {
+    /// Clock ticks per second: the unit of /proc/<pid>/stat's CPU times.
+    clock_ticks_per_s: u64,
+    /// Bytes per page: the unit of /proc/net/sockstat's `mem`.
+    page_size: u64,
+}
+
+static UNITS: std::sync::LazyLock<Units> = std::sync::LazyLock::new(units);
+
+/// What `getconf CLK_TCK` and `getconf PAGESIZE` say.
+#[cfg(unix)]
+fn units() -> Units {
+    let get = |name| {
+        // SAFETY: sysconf reads a constant of the system, and takes nothing
+        // but its name.
+        let value = unsafe { libc::sysconf(name) };
+        u64::try_from(value).ok().filter(|&value| value > 0)
+    };
+    Units {
+        clock_ticks_per_s: get(libc::_SC_CLK_TCK).expect("sysconf(_SC_CLK_TCK)"),
+        page_size: get(libc::_SC_PAGESIZE).expect("sysconf(_SC_PAGESIZE)"),
+    }
+}
+
+/// Never used: `main` stops first where there is no /proc. Linux's values.
+#[cfg(not(unix))]
+fn units() -> Units {
+    Units {
+        clock_ticks_per_s: 100,
+        page_size: 4096,
+    }
+}
+
+/// The most open files a process may have here: the hard limit, to which
+/// the servers raise their own (`Max open files` in /proc/self/limits).
+fn open_file_limit() -> String {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|limits| {
+            let line = limits.lines().find(|line| line.starts_with("Max open files"))?;
+            // "Max open files  <soft>  <hard>  files"
+            line.split_whitespace().nth(4).map(str::to_string)
+        })
+        .unwrap_or_else(|| "an unknown number".to_string())
 }
 
 /// Compiles the Java server into the target directory; returns the class path.
@@ -280,18 +682,64 @@ fn compile_java() -> std::path::PathBuf {
     classes
 }
 
-fn median_by(samples: &[&Sample], value: impl Fn(&Sample) -> f64) -> f64 {
-    let mut values: Vec<f64> = samples.iter().map(|sample| value(sample)).collect();
+/// The median of `values`, or `None` if there are none.
+fn median(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut values: Vec<f64> = values.into_iter().collect();
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    values.get(values.len() / 2).copied()
 }
 
 fn show(value: Option<u64>) -> String {
     value.map_or("-".to_string(), |value| value.to_string())
 }
 
+fn show_f64(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("-".to_string(), |value| format!("{value:.decimals$}"))
+}
+
+fn mib(kib: f64) -> String {
+    format!("{:.1} MiB", kib / 1024.0)
+}
+
+fn signed_mib(kib: i64) -> String {
+    format!("{:+.1} MiB", kib as f64 / 1024.0)
+}
+
+/// A time-out as the table says it: `10 s`, `0.1 s`.
+fn seconds(timeout: Duration) -> String {
+    format!("{} s", timeout.as_secs_f64())
+}
+
+/// How the clients of `runs` ended: each outcome that any run had, with the
+/// lowest and highest count where the runs differ (`500 served`,
+/// `98–130 served, 370–402 starved`).
+fn outcome(runs: &[&Sample]) -> String {
+    type Count = fn(&Report) -> usize;
+    let outcomes: [(&str, Count); 4] = [
+        ("served", |report| report.served),
+        ("starved", |report| report.starved),
+        ("stalled", |report| report.stalled),
+        ("connect timed out", |report| report.connect_timed_out),
+    ];
+    let mut parts = Vec::new();
+    for (name, count) in outcomes {
+        let counts = runs.iter().map(|sample| count(&sample.report));
+        let (low, high) = (counts.clone().min().unwrap_or(0), counts.max().unwrap_or(0));
+        if high == 0 && name != "served" {
+            continue;
+        }
+        parts.push(if low == high {
+            format!("{low} {name}")
+        } else {
+            format!("{low}–{high} {name}")
+        });
+    }
+    parts.join(", ")
+}
+
 /// The Markdown table of medians, with the ratios.
 fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
+    let workers = pool_workers();
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark: one thread per client\n");
     let _ = writeln!(
@@ -305,11 +753,49 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
     );
     let _ = writeln!(
         out,
-        "| clients × messages | server | replies/s | p50 µs | p99 µs | peak RSS | peak threads |"
+        "The servers: server-v3; the same design in Java; **pool**, server-v3's `pool` example with \
+         {workers} workers (8 per core), the clients beyond them waiting in the kernel's accept queue; \
+         **shutdown**, server-v3's `shutdown` example, which is server-v3 plus the registry of sessions \
+         its orderly shutdown needs (per session, a second descriptor for the connection and an insert \
+         and a removal in a locked map; at each accept, a pass over the list of session threads), \
+         measured at 500 × 100, the rounds' most sessions at once; and the floor, a thread in the \
+         benchmark's own process answering the same frames with nothing else to do. shutdown is not in \
+         the scale runs: there it would show only that its registry's second descriptor per connection \
+         needs twice server-v3's open files, 20,000 for 10,000 clients (this machine's limit per process: \
+         {}). Each run is on \
+         a fresh server, after a warm-up with a tenth of the messages (for the pool, with as many \
+         clients as it has workers). The columns:\n\n\
+         - **time-out**: how long each client waited for its connection, and then for each reply, \
+         before it gave up.\n\
+         - **outcome**: how the clients ended, with the lowest and highest of the rounds where they \
+         differ. *Served*: every reply came, in time. *Starved*: no reply came in time (the client \
+         waited in the accept queue). *Stalled*: some replies came, then one not in time. *Connect \
+         timed out*: the handshake did not finish in time (the accept queue was full). Anything else (a \
+         wrong reply, a connection closed or reset) fails the benchmark, as does any client that a \
+         server with a thread per client did not serve.\n\
+         - **replies/s**: the replies that came in time, all clients together, over the whole run, \
+         connects included: for the pool, only what it served.\n\
+         - **CPU µs per message**: the server process's CPU time, user and system, all its threads \
+         (`utime` + `stime` in /proc/<pid>/stat, in ticks of {} ms), from just before to just after \
+         the measured crowd, divided by the replies of that crowd. The floor has no process of its \
+         own: `-`.\n\
+         - **p50, p99, max µs**: a message's round trip, from its sending to its reply. A client's first \
+         includes its wait for the server to accept it: the pool's queued clients show in the max.\n\
+         - **peak RSS**: the server's peak resident memory (`VmHWM` in /proc/<pid>/status), over its \
+         life, warm-up included. **peak threads**: its thread count during the crowd, sampled every \
+         {} ms.\n",
+        open_file_limit(),
+        1000 / UNITS.clock_ticks_per_s,
+        SAMPLE_EVERY.as_millis(),
     );
-    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| clients × messages | server | time-out | outcome | replies/s | CPU µs per message | p50 µs | \
+         p99 µs | max µs | peak RSS | peak threads |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     let mut ratios = String::new();
-    for (index, &(clients, messages)) in WORKLOADS.iter().enumerate() {
+    for (index, workload) in WORKLOADS.iter().enumerate() {
         // Each target's runs, in round order.
         let runs_of = |wanted: Target| -> Vec<&Sample> {
             samples
@@ -318,57 +804,88 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
                 .map(|(_, _, sample)| sample)
                 .collect()
         };
-        for target in [Target::Rust, Target::Java, Target::Floor] {
+        let (clients, messages) = (workload.clients, workload.messages);
+        for &target in workload.targets {
             let runs = runs_of(target);
             if runs.is_empty() {
                 continue;
             }
-            let rss = runs[0]
-                .peak_rss_kib
-                .map(|_| median_by(&runs, |sample| sample.peak_rss_kib.unwrap_or(0) as f64));
-            let threads = runs[0]
-                .peak_threads
-                .map(|_| median_by(&runs, |s| s.peak_threads.unwrap_or(0) as f64));
+            let of_report = |value: fn(&Report) -> f64| {
+                median(runs.iter().map(|sample| value(&sample.report))).unwrap_or(0.0)
+            };
+            let of_server = |value: fn(&Process) -> Option<f64>| {
+                median(
+                    runs.iter()
+                        .filter_map(|sample| sample.server.as_ref().and_then(value)),
+                )
+            };
             let _ = writeln!(
                 out,
-                "| {clients} × {messages} | {} | {:.0} | {:.0} | {:.0} | {} | {} |",
+                "| {clients} × {messages} | {} | {} | {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {} | {} |",
                 target.name(),
-                median_by(&runs, |sample| sample.report.replies_per_s),
-                median_by(&runs, |sample| sample.report.p50_us as f64),
-                median_by(&runs, |sample| sample.report.p99_us as f64),
-                rss.map_or("-".to_string(), |kib| format!("{:.1} MiB", kib / 1024.0)),
-                threads.map_or("-".to_string(), |threads| format!("{threads:.0}")),
+                seconds(workload.timeout),
+                outcome(&runs),
+                of_report(|report| report.replies_per_s),
+                show_f64(of_server(|server| server.cpu_us_per_reply), 1),
+                of_report(|report| report.p50_us as f64),
+                of_report(|report| report.p99_us as f64),
+                of_report(|report| report.max_us as f64),
+                of_server(|server| Some(server.peak_rss_kib as f64)).map_or("-".to_string(), mib),
+                show_f64(of_server(|server| Some(server.peak_threads as f64)), 0),
             );
         }
-        let _ = write!(ratios, "\n- {clients} × {messages}:");
-        for (other, name) in [(Target::Java, "Java"), (Target::Floor, "floor")] {
-            if let Some(summary) = paired_ratios(&runs_of(Target::Rust), &runs_of(other)) {
-                let _ = write!(ratios, " server-v3 / {name} = {summary};");
+        // server-v3 against each other server of the workload, round by round.
+        if !workload.targets.contains(&Target::Rust) {
+            continue;
+        }
+        let ours = runs_of(Target::Rust);
+        let others = workload.targets.iter().filter(|&&target| target != Target::Rust);
+        let mut speed = Vec::new();
+        let mut cpu = Vec::new();
+        for &other in others {
+            let theirs = runs_of(other);
+            let name = other.name();
+            if let Some(summary) = paired_ratios(&ours, &theirs, |sample| Some(sample.report.replies_per_s)) {
+                speed.push(format!("server-v3 / {name} = {summary}"));
+            }
+            let cpu_of = |sample: &Sample| sample.server.and_then(|server| server.cpu_us_per_reply);
+            if let Some(summary) = paired_ratios(&ours, &theirs, cpu_of) {
+                cpu.push(format!("server-v3 / {name} = {summary}"));
             }
         }
+        let _ = write!(
+            ratios,
+            "\n- {clients} × {messages}: replies per second: {}; CPU per message: {}.",
+            speed.join(", "),
+            cpu.join(", ")
+        );
     }
     let _ = writeln!(
         out,
-        "\nRatios of replies per second, server-v3's over the other's in the same round (the two ran \
-         back to back, so they shared the machine's conditions): median, then the lowest and highest \
-         round.{ratios}"
+        "\nRatios, server-v3's over the other server's in the same round (the two ran back to back, so \
+         they shared the machine's conditions): the median, then the lowest and highest round. Replies \
+         per second above 1: server-v3 answered more. CPU per message below 1: server-v3 spent less of \
+         its own CPU on each message. On a machine with few cores the first is bounded by the load \
+         generator, which shares the cores with the server, and by the wake-ups of sleeping cores; the \
+         second is each server's own cost.{ratios}"
     );
     out
 }
 
-/// The median of the per-round ratios `ours[i] / theirs[i]`, with the lowest
-/// and the highest; `None` when either side has no runs.
-fn paired_ratios(ours: &[&Sample], theirs: &[&Sample]) -> Option<String> {
+/// The median of the per-round ratios `value(ours[i]) / value(theirs[i])`,
+/// with the lowest and the highest; `None` when no round has both.
+fn paired_ratios(
+    ours: &[&Sample],
+    theirs: &[&Sample],
+    value: impl Fn(&Sample) -> Option<f64>,
+) -> Option<String> {
     let mut ratios: Vec<f64> = ours
         .iter()
         .zip(theirs)
-        .map(|(ours, theirs)| ours.report.replies_per_s / theirs.report.replies_per_s)
+        .filter_map(|(ours, theirs)| Some(value(ours)? / value(theirs)?))
         .collect();
-    if ratios.is_empty() {
-        return None;
-    }
     ratios.sort_by(f64::total_cmp);
-    let median = ratios[ratios.len() / 2];
+    let median = median(ratios.iter().copied())?;
     Some(format!(
         "{median:.2} ({:.2} to {:.2})",
         ratios[0],

@@ -138,3 +138,53 @@ fn the_pool_shuts_down_and_joins_its_workers() {
     assert_eq!(ended, 1, "{log}");
     assert!(log.ends_with("] server stopped"), "{log}");
 }
+
+/// With too few descriptors for another session (the registry keeps a
+/// second one per connection), the shutdown example turns the next client
+/// away, by closing its connection or by leaving it in the queue, and goes
+/// on; the others are served, and Ctrl-C still ends it in order, though
+/// waking its accept() takes a connection.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sets the open-file limit with ulimit, which only Unix has (Windows has no such limit)"
+)]
+fn the_shutdown_example_survives_running_out_of_descriptors() {
+    let program = example("shutdown").display().to_string();
+    let mut shell = Command::new("sh");
+    shell.args(["-c", &format!("ulimit -n 12 && exec {program} --port 0")]);
+    let mut server = Server::from_process(Running::start_command(shell));
+    // Clients one by one, until one is turned away: no reply comes.
+    let mut served = Vec::new();
+    loop {
+        let mut client = Peer::connect(server.port).unwrap();
+        client.send("hello").unwrap();
+        client.socket.set_read_timeout(Some(SILENCE)).unwrap();
+        match client.receive() {
+            Ok(Some(reply)) => assert_eq!(reply, "hello World!"),
+            _ => break,
+        }
+        client.socket.set_read_timeout(Some(common::PATIENCE)).unwrap();
+        served.push(client);
+        assert!(
+            served.len() < 12,
+            "12 open files cannot hold {} sessions",
+            served.len()
+        );
+    }
+    assert!(!served.is_empty());
+    // The server says why, one way or the other.
+    while !["cannot register 127.0.0.1:", "no file descriptor left"]
+        .iter()
+        .any(|why| server.process.next_line().contains(why))
+    {}
+    for client in &mut served {
+        client.exchange("still here").unwrap();
+    }
+    ctrl_c(&server);
+    let (status, stderr) = server.process.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+    for mut client in served {
+        assert!(matches!(client.closed().unwrap(), Closed::Eof));
+    }
+}

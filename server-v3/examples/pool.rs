@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
-use shared::{Registry, Stop};
+use shared::{AcceptWaker, Registry, Stop};
 
 /// How long the server waits for its sessions to end once it has shut their
 /// connections down.
@@ -64,18 +64,29 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
     // Ctrl-C asks to stop, and wakes the main thread whichever way it waits:
     // for a free worker, or in accept().
     let ready = pool.ready.clone();
+    let waker = AcceptWaker::new(address)?;
     stop.on_ctrl_c(move || {
         let _ = ready.try_send(None);
-        shared::wake_accept(address);
+        waker.wake();
     })?;
 
+    let mut errors = server_v3::accept_errors::Sorter::default();
     loop {
         // Wait for a free worker first: while all are busy, this thread does
         // not call accept(), and new clients wait in the kernel's queue.
         if !pool.wait_for_a_free_worker() || stop.requested() {
             break;
         }
-        let (socket, client) = listener.accept()?;
+        let (socket, client) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(failure) => {
+                // Err only if the listening socket failed. The free worker
+                // stays free: its word is given back for the next turn.
+                errors.sort(failure)?;
+                pool.worker_still_free();
+                continue;
+            }
+        };
         if stop.requested() {
             break; // the connection that woke us, or one that came with it
         }
@@ -146,6 +157,11 @@ impl Pool {
     /// Waits until a worker is free; `false` when woken by Ctrl-C instead.
     fn wait_for_a_free_worker(&self) -> bool {
         matches!(self.free.recv(), Ok(Some(_)))
+    }
+
+    /// Puts back the word of a free worker that got no connection.
+    fn worker_still_free(&self) {
+        let _ = self.ready.try_send(Some(0));
     }
 
     /// Gives the free worker its connection.

@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
-use shared::{Registry, Stop};
+use shared::{AcceptWaker, Registry, Stop};
 
 /// How long the server waits for its sessions to end once it has shut their
 /// connections down. They end at once; the bound is for one that does not.
@@ -50,21 +50,42 @@ fn serve(listener: TcpListener) -> Result<()> {
     info!("listening on {address}");
     // Ctrl-C asks to stop, and wakes the main thread from accept().
     let stop = Stop::default();
-    stop.on_ctrl_c(move || shared::wake_accept(address))?;
+    let waker = AcceptWaker::new(address)?;
+    stop.on_ctrl_c(move || waker.wake())?;
     let registry = Registry::default();
     let mut sessions = Vec::new();
+    let mut errors = server_v3::accept_errors::Sorter::default();
 
-    for number in 1.. {
-        let (socket, client) = listener.accept()?;
+    let mut number = 0;
+    // Looked at before each accept() too: while accept() fails (no
+    // descriptor left, say), the connection that would wake it cannot come.
+    while !stop.requested() {
+        let (socket, client) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(failure) => {
+                errors.sort(failure)?; // Err only if the listening socket failed
+                continue;
+            }
+        };
         if stop.requested() {
             break; // the connection that woke us, or one that came with it
         }
         info!("connected: client {client} -> server {address}");
+        number += 1;
 
         // The session registers its socket, so that a shutdown can reach it.
-        let registered = registry.register(number, &socket)?;
+        // The registry's handle is a second descriptor: without one, the
+        // connection is closed rather than left where a shutdown cannot
+        // reach it.
+        let registered = match registry.register(number, &socket) {
+            Ok(registered) => registered,
+            Err(failure) => {
+                warn!("cannot register {client} for a shutdown: {failure}; closing its connection");
+                continue;
+            }
+        };
         let stop = stop.clone();
-        let session = thread::Builder::new()
+        let started = thread::Builder::new()
             .name(format!("session-{number}"))
             .stack_size(server_v3::SESSION_STACK_SIZE)
             .spawn(move || {
@@ -81,8 +102,13 @@ fn serve(listener: TcpListener) -> Result<()> {
                 shared::drain(&socket);
                 // Dropped here, in reverse order: `_registered` takes the
                 // session out of the registry; then `socket` closes.
-            })?;
-        sessions.push((number, session));
+            });
+        match started {
+            Ok(session) => sessions.push((number, session)),
+            // The closure, and the socket and registration in it, are
+            // dropped: the client sees its connection close.
+            Err(failure) => warn!("cannot start a thread for {client}: {failure}"),
+        }
         // Sessions that have ended are done with.
         sessions.retain(|(_, session)| !session.is_finished());
     }

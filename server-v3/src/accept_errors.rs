@@ -30,16 +30,22 @@ const OUT_OF_DESCRIPTORS_PAUSE: Duration = Duration::from_millis(100);
 const OUT_OF_DESCRIPTORS_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Sorts `accept()`'s failures, remembering when it last logged one that can
-/// repeat many times a second.
+/// repeat many times a second. server-v3's examples use it too.
+///
+/// ```
+/// let mut errors = server_v3::accept_errors::Sorter::default();
+/// let aborted = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+/// assert!(errors.sort(aborted).is_ok()); // one connection's failure: go on
+/// ```
 #[derive(Default)]
-pub(crate) struct Sorter {
+pub struct Sorter {
     out_of_descriptors_logged: Option<Instant>,
 }
 
 impl Sorter {
     /// Handles one failure of `accept()`: `Ok` to go on accepting, `Err` if
     /// the listening socket itself failed.
-    pub(crate) fn sort(&mut self, failure: io::Error) -> anyhow::Result<()> {
+    pub fn sort(&mut self, failure: io::Error) -> anyhow::Result<()> {
         if is_out_of_descriptors(&failure) {
             let due = self
                 .out_of_descriptors_logged

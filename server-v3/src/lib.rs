@@ -24,7 +24,7 @@ use client::protocol::ProtocolError;
 use log::{error, info, warn};
 use server_v2::SessionError;
 
-mod accept_errors;
+pub mod accept_errors;
 mod capacity;
 
 pub use capacity::{Capacity, Limit};

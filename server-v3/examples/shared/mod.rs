@@ -3,8 +3,8 @@
 //! - [`Registry`]: the live sessions' sockets, the course's
 //!   `SessionManagerV6`. A session registers its socket when it starts; its
 //!   [`Registered`] guard removes it when the session ends, however it ends.
-//! - [`Stop`]: Ctrl-C as a request to stop, and a way to wake the thread
-//!   blocked in `accept()`.
+//! - [`Stop`]: Ctrl-C as a request to stop; [`AcceptWaker`]: a way to wake
+//!   the thread blocked in `accept()`.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -118,20 +118,40 @@ impl Stop {
     }
 }
 
-/// Wakes a thread blocked in `accept()` on `listening`: a connection of our
-/// own. A `TcpListener` cannot be shut down from another thread on every
-/// system, but a connection always makes `accept()` return, everywhere.
-pub fn wake_accept(listening: SocketAddr) {
-    let mut address = listening;
-    // A server listening on every address is reached on the loopback one.
-    match address.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => address.set_ip(Ipv4Addr::LOCALHOST.into()),
-        IpAddr::V6(ip) if ip.is_unspecified() => address.set_ip(Ipv6Addr::LOCALHOST.into()),
-        _ => {}
+/// Wakes a thread blocked in `accept()` on the server socket: with a
+/// connection of our own. A `TcpListener` cannot be shut down from another
+/// thread on every system, but a connection makes `accept()` return,
+/// everywhere.
+///
+/// The socket is made at the start, so that waking needs no new descriptor:
+/// a server that has run out of them can still be stopped.
+pub struct AcceptWaker {
+    socket: socket2::Socket,
+    address: SocketAddr,
+}
+
+impl AcceptWaker {
+    /// A waker for the server socket listening on `listening`.
+    pub fn new(listening: SocketAddr) -> io::Result<AcceptWaker> {
+        let mut address = listening;
+        // A server listening on every address is reached on the loopback one.
+        match address.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => address.set_ip(Ipv4Addr::LOCALHOST.into()),
+            IpAddr::V6(ip) if ip.is_unspecified() => address.set_ip(Ipv6Addr::LOCALHOST.into()),
+            _ => {}
+        }
+        let socket =
+            socket2::Socket::new(socket2::Domain::for_address(address), socket2::Type::STREAM, None)?;
+        Ok(AcceptWaker { socket, address })
     }
-    // If it fails, accept() was not waiting (the queue is full, say): the
-    // request is seen the next time it returns.
-    let _ = TcpStream::connect_timeout(&address, Duration::from_secs(1));
+
+    /// Connects, once. If that fails, the queue was full and `accept()` has
+    /// connections to return anyway: the request is seen when it does.
+    pub fn wake(&self) {
+        let _ = self
+            .socket
+            .connect_timeout(&self.address.into(), Duration::from_secs(1));
+    }
 }
 
 /// Reads and drops what the client may still have sent. A socket closed
