@@ -230,6 +230,18 @@ impl<'a> Picture<'a> {
         if unsure.is_empty() {
             body.extend(self.slots(&queued, listener.queue.limit));
         }
+        let unlisted = listener.unlisted();
+        if unlisted > 0 {
+            body.push(Line::plain(self.say(
+                format!(
+                    "and {unlisted} the table does not list: reset or closed while waiting, still in \
+                     the queue for accept()"
+                ),
+                format!(
+                    "표에 없는 {unlisted}개: 기다리다 리셋되거나 닫혔지만 accept()를 위해 큐에 남아 있음"
+                ),
+            )));
+        }
         if !handshakes.is_empty() {
             let ports = self.client_list(&handshakes);
             body.push(Line::plain(self.say(

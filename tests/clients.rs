@@ -594,3 +594,24 @@ fn a_closed_standard_output_ends_client_v1_quietly() {
     assert!(status.success(), "{status}: {stderr}");
     assert_eq!(stderr, "");
 }
+
+/// server-v1 closes after its one reply. client-v2, waiting at its prompt,
+/// learns of it when the next line is typed: that message is not sent, and
+/// it says so instead of waiting for a reply.
+#[test]
+fn client_v2_says_when_the_server_closed_before_its_message() {
+    let mut server = Server::start("server-v1", &[]);
+    let mut client = Running::start("client-v2", &["--port", &server.port.to_string()]);
+    client.type_in("only one\n");
+    client.expect_line("received: only one World!");
+    let (status, _) = server.process.wait_exit();
+    assert!(status.success());
+    client.type_in("another\n");
+    let (status, stderr) = client.wait_exit();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "client-v2: error: the server closed the connection; this message was not sent"
+    );
+    assert!(!client.stdout.iter().any(|line| line.contains("sent: another")), "{:?}", client.stdout);
+}

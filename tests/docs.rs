@@ -8,12 +8,18 @@
 //! 2. every relative Markdown link resolves to a file or a directory;
 //! 3. docs/en and docs/ko hold the same file names, once docs/ko holds any;
 //! 4. every chapter of docs/en has a ```mermaid diagram and ends with a
-//!    "## Try it" section.
+//!    "## Try it" section;
+//! 5. every command in a block marked ```` ```sh alone ```` (commands that
+//!    need no second terminal and no person) works: each `cargo run` is run,
+//!    as the program it names, and must succeed; each `cargo test` must name
+//!    a test file and tests that exist (the test suite runs them itself).
 //!
 //! The files checked are README.md, docs/README.md and every .md file in
 //! docs/en and docs/ko. Until the Korean chapters exist, a link to
 //! docs/ko/NN-name.md counts as resolved when docs/en/NN-name.md exists: the
 //! index and the README link both languages from the start.
+
+mod common;
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -63,6 +69,9 @@ fn is_chapter(path: &Path) -> bool {
 struct Block {
     /// The info string's first word: `rust`, `mermaid`, `text`, ...
     lang: String,
+    /// The words after it: `alone` for a block of commands that run by
+    /// themselves (section 5).
+    tags: Vec<String>,
     /// The 1-based line number of the block's first content line.
     first_line: usize,
     lines: Vec<String>,
@@ -108,8 +117,15 @@ fn parse(text: &str) -> Parsed {
                     .next()
                     .unwrap_or("")
                     .to_string();
+                let tags = info
+                    .split(|c: char| c.is_whitespace() || c == ',')
+                    .skip(1)
+                    .filter(|word| !word.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 let block = Block {
                     lang,
+                    tags,
                     first_line: number + 1,
                     lines: Vec::new(),
                 };
@@ -452,6 +468,204 @@ fn the_index_links_every_chapter_in_both_languages() {
 }
 
 // ---------------------------------------------------------------------------
+// 5. Commands that run by themselves
+// ---------------------------------------------------------------------------
+
+/// What one command of a `sh alone` block is, for this test.
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    /// `cargo run [-p PACKAGE] [--bin NAME | --example NAME] [-- ARGS]`: the
+    /// program it builds, with its arguments.
+    Run {
+        program: String,
+        example: bool,
+        args: Vec<String>,
+    },
+    /// `cargo test [-p PACKAGE] [--test FILE] [FILTER]`.
+    Test {
+        package: Option<String>,
+        file: Option<String>,
+        filter: Option<String>,
+    },
+}
+
+/// Reads one line of a `sh alone` block, its `# comment` removed.
+fn command(line: &str) -> Result<Command, String> {
+    let line = line.split(" #").next().unwrap_or(line).trim();
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let (flags, args) = match words.iter().position(|word| *word == "--") {
+        Some(at) => (&words[..at], words[at + 1..].to_vec()),
+        None => (&words[..], Vec::new()),
+    };
+    let value = |flag: &str| {
+        flags
+            .iter()
+            .position(|word| *word == flag)
+            .and_then(|at| flags.get(at + 1))
+            .map(|value| value.to_string())
+    };
+    match flags {
+        ["cargo", "run", ..] => {
+            let (program, example) = match (value("--bin"), value("--example"), value("-p")) {
+                (Some(bin), _, _) => (bin, false),
+                (_, Some(example), _) => (example, true),
+                (_, _, Some(package)) => (package, false),
+                _ => ("socket-lesson".to_string(), false),
+            };
+            let args = args.iter().map(|arg| arg.to_string()).collect();
+            Ok(Command::Run { program, example, args })
+        }
+        ["cargo", "test", rest @ ..] => {
+            let mut rest = rest.iter();
+            let (mut package, mut file, mut filter) = (None, None, None);
+            while let Some(word) = rest.next() {
+                match *word {
+                    "-p" => package = rest.next().map(|name| name.to_string()),
+                    "--test" => file = rest.next().map(|name| name.to_string()),
+                    other if !other.starts_with('-') => filter = Some(other.to_string()),
+                    other => return Err(format!("unexpected flag {other:?} in `{line}`")),
+                }
+            }
+            Ok(Command::Test { package, file, filter })
+        }
+        _ => Err(format!("`{line}` is neither `cargo run` nor `cargo test`")),
+    }
+}
+
+/// Checks one command: runs a program, or finds the tests a `cargo test`
+/// names. `Err` says what is wrong.
+fn check_command(command: &Command) -> Result<(), String> {
+    match command {
+        Command::Run { program, example, args } => {
+            let path = if *example {
+                common::example(program)
+            } else {
+                common::binary(program)
+            };
+            let output = std::process::Command::new(&path)
+                .args(args)
+                .output()
+                .map_err(|error| format!("cannot run {}: {error}", path.display()))?;
+            if output.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{program} {args:?} exited with {}: {}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim_end()
+                ))
+            }
+        }
+        Command::Test { package, file, filter } => {
+            let crate_root = match package.as_deref() {
+                None | Some("socket-lesson") => root().to_path_buf(),
+                Some(package) => root().join(package),
+            };
+            let sources: Vec<PathBuf> = match file {
+                Some(file) => vec![crate_root.join("tests").join(format!("{file}.rs"))],
+                None => rust_files(&crate_root),
+            };
+            if let Some(missing) = sources.iter().find(|source| !source.is_file()) {
+                return Err(format!("no test file {}", shown(missing)));
+            }
+            let Some(filter) = filter else { return Ok(()) };
+            // cargo's filter matches a test's path: its module names and
+            // its function's name.
+            let matches = sources.iter().any(|source| {
+                let module = source.file_stem().and_then(|stem| stem.to_str()).unwrap_or("");
+                module.contains(filter.as_str()) || read(source).contains(&format!("fn {filter}"))
+            });
+            if matches {
+                Ok(())
+            } else {
+                Err(format!("no test matches {filter:?} in {}", shown(&crate_root)))
+            }
+        }
+    }
+}
+
+/// Every `.rs` file under `dir`'s `src` and `tests`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = vec![dir.join("src"), dir.join("tests")];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn every_command_that_runs_alone_works() {
+    let mut problems = Vec::new();
+    let mut seen: Vec<Command> = Vec::new();
+    for doc in book() {
+        for block in parse(&read(&doc)).blocks.iter() {
+            if block.lang != "sh" || !block.tags.iter().any(|tag| tag == "alone") {
+                continue;
+            }
+            for (offset, line) in block.lines.iter().enumerate() {
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                    continue;
+                }
+                let at = format!("{}:{}", shown(&doc), block.first_line + offset);
+                match command(line) {
+                    // The same command in both languages is run once.
+                    Ok(command) if seen.contains(&command) => {}
+                    Ok(command) => {
+                        if let Err(problem) = check_command(&command) {
+                            problems.push(format!("{at}: {problem}"));
+                        }
+                        seen.push(command);
+                    }
+                    Err(problem) => problems.push(format!("{at}: {problem}")),
+                }
+            }
+        }
+    }
+    report("commands that should run by themselves", problems);
+    assert!(!seen.is_empty(), "no chapter has a `sh alone` block");
+}
+
+#[test]
+fn a_command_line_is_read_as_cargo_reads_it() {
+    assert_eq!(
+        command("cargo run -- --step backlog   # the pictures"),
+        Ok(Command::Run {
+            program: "socket-lesson".to_string(),
+            example: false,
+            args: vec!["--step".to_string(), "backlog".to_string()],
+        })
+    );
+    assert_eq!(
+        command("cargo run -p server-v3 --example pool -- --workers 2"),
+        Ok(Command::Run {
+            program: "pool".to_string(),
+            example: true,
+            args: vec!["--workers".to_string(), "2".to_string()],
+        })
+    );
+    assert_eq!(
+        command("cargo test --test lab accept_on_an_empty_queue_blocks_until_a_client_connects"),
+        Ok(Command::Test {
+            package: None,
+            file: Some("lab".to_string()),
+            filter: Some("accept_on_an_empty_queue_blocks_until_a_client_connects".to_string()),
+        })
+    );
+    assert!(check_command(&command("cargo test --test lab no_such_test").unwrap()).is_err());
+    assert!(check_command(&command("cargo test --test no_such_file").unwrap()).is_err());
+    assert!(command("ss -tan").is_err());
+}
+
+// ---------------------------------------------------------------------------
 // The checker's own tests, on made-up text
 // ---------------------------------------------------------------------------
 
@@ -460,6 +674,7 @@ fn the_checker_catches_drift_and_passes_a_faithful_excerpt() {
     let doc = root().join("docs/en/example.md");
     let excerpt = |lines: &[&str]| Block {
         lang: "rust".to_string(),
+        tags: Vec::new(),
         first_line: 10,
         lines: lines.iter().map(|line| line.to_string()).collect(),
     };

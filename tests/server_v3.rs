@@ -201,7 +201,7 @@ fn an_idle_timeout_must_be_a_positive_number_of_seconds() {
 )]
 fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() {
     let mut server = with_open_file_limit(17, "");
-    server.expect_log("room for 1 sessions at once");
+    server.expect_log("room for 1 session at once");
     let port = server.port;
     let mut first = Peer::connect(port).unwrap();
     first.exchange("first").unwrap();
@@ -218,6 +218,16 @@ fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() 
         let gone = table.server_side(port, second_port).is_none();
         (waiting == 1 && gone).then_some(())
     });
+
+    // peek says so, rather than that the table changed while it was read.
+    let mut peek = Running::start("peek", &["--port", &port.to_string()]);
+    let (status, stderr) = peek.wait_exit();
+    assert!(status.success(), "{stderr}");
+    let table = peek.stdout.join("\n");
+    assert!(
+        table.contains("a connection reset or closed while it waited is no longer listed"),
+        "{table}"
+    );
 
     first.send("exit").unwrap();
     server.expect_log(&format!("connected: client 127.0.0.1:{second_port}"));

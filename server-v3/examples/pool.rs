@@ -95,7 +95,7 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
     }
 
     drop(listener);
-    info!("shutting down: closing {} sessions", registry.len());
+    info!("shutting down: closing {}", shared::sessions_word(registry.len()));
     registry.shut_down_all();
     for number in registry.wait_until_empty(SESSIONS_END_WITHIN) {
         warn!("worker-{number}'s session did not end within {SESSIONS_END_WITHIN:?}; leaving it");

@@ -25,7 +25,7 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
-use shared::{AcceptWaker, Registry, Stop};
+use shared::{sessions_word, AcceptWaker, Registry, Stop};
 
 /// How long the server waits for its sessions to end once it has shut their
 /// connections down. They end at once; the bound is for one that does not.
@@ -116,7 +116,7 @@ fn serve(listener: TcpListener) -> Result<()> {
     // The orderly shutdown. Dropping the server socket stops accepting; the
     // kernel resets the connections still waiting in its queue.
     drop(listener);
-    info!("shutting down: closing {} sessions", registry.len());
+    info!("shutting down: closing {}", sessions_word(registry.len()));
     registry.shut_down_all();
     let still_open = registry.wait_until_empty(SESSIONS_END_WITHIN);
     for (number, session) in sessions {

@@ -123,7 +123,11 @@ impl fmt::Display for Capacity {
                  thread and a socket, bounded by memory",
             );
         };
-        write!(f, "room for {sessions} sessions at once, one thread each: ")?;
+        let sessions_word = if sessions == 1 { "session" } else { "sessions" };
+        write!(
+            f,
+            "room for {sessions} {sessions_word} at once, one thread each: "
+        )?;
         match self.limit {
             Limit::OpenFiles(files) => write!(
                 f,
@@ -187,10 +191,11 @@ impl Slots {
         match tokens.try_recv() {
             Ok(()) => {}
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                warn!(
-                    "full: {} sessions are open; new clients wait in the accept queue until one ends",
-                    self.capacity
-                );
+                let open = match self.capacity {
+                    1 => "1 session is".to_string(),
+                    capacity => format!("{capacity} sessions are"),
+                };
+                warn!("full: {open} open; new clients wait in the accept queue until one ends");
                 // Cannot fail either: `give_back` is a sender that lives as
                 // long as `tokens`.
                 let _ = tokens.recv();

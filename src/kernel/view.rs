@@ -285,6 +285,27 @@ impl ConnectionView {
 }
 
 impl ListenerView {
+    /// How many of the connections the queue counts the table does not
+    /// list: where the system says which connections are queued (their
+    /// rows are not held by any process), the queue's length beyond them.
+    /// On Linux, a connection reset or closed while it waits leaves the
+    /// table but stays in the queue. 0 where it cannot be known.
+    pub fn unlisted(&self) -> u32 {
+        let known_queued = self
+            .connections
+            .iter()
+            .all(|c| c.stage != Stage::QueuedOrAccepted);
+        let queued = self
+            .connections
+            .iter()
+            .filter(|c| c.stage == Stage::Queued)
+            .count() as u32;
+        match self.queue.waiting {
+            Some(waiting) if known_queued => waiting.saturating_sub(queued),
+            _ => 0,
+        }
+    }
+
     /// The listener's line: its address and its queue, in words.
     fn headline(&self, system: &str) -> String {
         let mut line = format!("listening on {}; ", self.address);
@@ -358,7 +379,13 @@ impl fmt::Display for PortView {
                 writeln!(f, "{:width$}  = {}", "", connection.explain())?;
             }
         }
-        if !self.is_consistent() {
+        if self.listeners.iter().any(|listener| listener.unlisted() > 0) {
+            writeln!(
+                f,
+                "(the queue counts more connections than the table lists: a connection reset or \
+                 closed while it waited is no longer listed, yet accept() will still return it)"
+            )?;
+        } else if !self.is_consistent() {
             writeln!(
                 f,
                 "(the table changed while it was read: a queue's length and its rows differ)"
@@ -551,6 +578,21 @@ mod tests {
         ]
         .concat();
         assert!(!view(&text, 12345).is_consistent());
+    }
+
+    #[test]
+    fn a_queued_connection_the_table_does_not_list_is_explained() {
+        // The queue counts one, and no row waits in it: a connection reset
+        // while it waited.
+        let text = [HEADER, &line("0100007F:3039", "00000000:0000", 0x0A, 1, 11)].concat();
+        let view = view(&text, 12345);
+        assert_eq!(view.listeners[0].unlisted(), 1);
+        let table = view.to_string();
+        assert!(
+            table.contains("a connection reset or closed while it waited is no longer listed"),
+            "{table}"
+        );
+        assert!(!table.contains("the table changed while it was read"), "{table}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use client::cli::ClientArgs;
 use client::protocol::{read_utf, write_utf, ProtocolError};
@@ -52,7 +52,11 @@ fn run(args: &Args) -> Result<()> {
             _ => line.trim_end_matches(['\n', '\r']),
         };
 
-        report_unasked(&socket, &mut input)?;
+        // The server may have closed while we waited for this line: then
+        // the message is not sent, and the client says so.
+        if report_unasked(&socket, &mut input)? == Closed::Yes {
+            bail!("the server closed the connection; this message was not sent");
+        }
         write_utf(&mut output, message).context("cannot send the message")?;
         info!("sent: {}", shown(message));
         if message == "exit" {
@@ -131,33 +135,51 @@ fn arrives_within(socket: &TcpStream, wait: Option<Duration>) -> io::Result<bool
 /// message of ours asked for, so that none is taken for the next reply.
 /// Called after each reply (a second frame often arrives with it) and
 /// before each message is sent (one may have come while we read a line).
-fn report_unasked(socket: &TcpStream, input: &mut BufReader<&TcpStream>) -> Result<()> {
-    while bytes_waiting(socket, input).context("cannot read from the server")? {
-        match read_utf(input).context("cannot read what the server sent")? {
-            Some(unasked) => warn!(
-                "the server sent a message that was not asked for: {}",
-                shown(&unasked)
-            ),
-            // The server closed: sending and reading the reply will say so.
-            None => break,
+/// Returns whether the server has closed the connection.
+fn report_unasked(socket: &TcpStream, input: &mut BufReader<&TcpStream>) -> Result<Closed> {
+    loop {
+        match waiting(socket, input).context("cannot read from the server")? {
+            Waiting::Nothing => return Ok(Closed::No),
+            Waiting::End => return Ok(Closed::Yes),
+            Waiting::Bytes => match read_utf(input).context("cannot read what the server sent")? {
+                Some(unasked) => warn!(
+                    "the server sent a message that was not asked for: {}",
+                    shown(&unasked)
+                ),
+                None => return Ok(Closed::Yes),
+            },
         }
     }
-    Ok(())
 }
 
-/// Whether bytes from the server wait to be read, without waiting for any:
-/// in the `BufReader`'s buffer, or in the kernel's receive buffer.
-fn bytes_waiting(socket: &TcpStream, input: &BufReader<&TcpStream>) -> io::Result<bool> {
+/// Whether the server has closed the connection.
+#[derive(PartialEq, Eq)]
+enum Closed {
+    Yes,
+    No,
+}
+
+/// What waits to be read from the server, without waiting for it.
+enum Waiting {
+    Nothing,
+    Bytes,
+    /// The server closed the connection: the end of the stream.
+    End,
+}
+
+/// What from the server waits to be read, without waiting for any: in the
+/// `BufReader`'s buffer, or in the kernel's receive buffer.
+fn waiting(socket: &TcpStream, input: &BufReader<&TcpStream>) -> io::Result<Waiting> {
     if !input.buffer().is_empty() {
-        return Ok(true);
+        return Ok(Waiting::Bytes);
     }
     socket.set_nonblocking(true)?;
     let peeked = socket.peek(&mut [0]);
     socket.set_nonblocking(false)?;
     match peeked {
-        // 0 is the end of the connection, not a message.
-        Ok(count) => Ok(count > 0),
-        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Ok(0) => Ok(Waiting::End),
+        Ok(_) => Ok(Waiting::Bytes),
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => Ok(Waiting::Nothing),
         Err(error) => Err(error),
     }
 }

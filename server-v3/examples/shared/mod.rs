@@ -163,3 +163,11 @@ pub fn drain(mut socket: &TcpStream) {
         while matches!(socket.read(&mut scrap), Ok(read) if read > 0) {}
     }
 }
+
+/// `1 session`, `3 sessions`: a count of sessions in words.
+pub fn sessions_word(count: usize) -> String {
+    match count {
+        1 => "1 session".to_string(),
+        count => format!("{count} sessions"),
+    }
+}
