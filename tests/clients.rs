@@ -613,5 +613,9 @@ fn client_v2_says_when_the_server_closed_before_its_message() {
         stderr.trim_end(),
         "client-v2: error: the server closed the connection; this message was not sent"
     );
-    assert!(!client.stdout.iter().any(|line| line.contains("sent: another")), "{:?}", client.stdout);
+    assert!(
+        !client.stdout.iter().any(|line| line.contains("sent: another")),
+        "{:?}",
+        client.stdout
+    );
 }

@@ -513,7 +513,11 @@ fn command(line: &str) -> Result<Command, String> {
                 _ => ("socket-lesson".to_string(), false),
             };
             let args = args.iter().map(|arg| arg.to_string()).collect();
-            Ok(Command::Run { program, example, args })
+            Ok(Command::Run {
+                program,
+                example,
+                args,
+            })
         }
         ["cargo", "test", rest @ ..] => {
             let mut rest = rest.iter();
@@ -526,7 +530,11 @@ fn command(line: &str) -> Result<Command, String> {
                     other => return Err(format!("unexpected flag {other:?} in `{line}`")),
                 }
             }
-            Ok(Command::Test { package, file, filter })
+            Ok(Command::Test {
+                package,
+                file,
+                filter,
+            })
         }
         _ => Err(format!("`{line}` is neither `cargo run` nor `cargo test`")),
     }
@@ -536,7 +544,11 @@ fn command(line: &str) -> Result<Command, String> {
 /// names. `Err` says what is wrong.
 fn check_command(command: &Command) -> Result<(), String> {
     match command {
-        Command::Run { program, example, args } => {
+        Command::Run {
+            program,
+            example,
+            args,
+        } => {
             let path = if *example {
                 common::example(program)
             } else {
@@ -556,7 +568,11 @@ fn check_command(command: &Command) -> Result<(), String> {
                 ))
             }
         }
-        Command::Test { package, file, filter } => {
+        Command::Test {
+            package,
+            file,
+            filter,
+        } => {
             let crate_root = match package.as_deref() {
                 None | Some("socket-lesson") => root().to_path_buf(),
                 Some(package) => root().join(package),

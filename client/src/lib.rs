@@ -7,6 +7,8 @@
 //!   say what to do.
 //! - [`logging`]: the lesson's log line, `HH:MM:SS.mmm [thread] message`.
 //! - [`cli`]: the command-line flags the programs share, and their exit.
+//! - [`conversation`]: what a client makes of a silence, a close or a
+//!   time-out, and leaving the server to close first.
 //! - [`text`]: text from a peer, shown so that it cannot forge a log line
 //!   or drive the terminal.
 //!
@@ -15,6 +17,7 @@
 //! `crowd`, the tour) are in the workspace's root package, `socket-lesson`.
 
 pub mod cli;
+pub mod conversation;
 pub mod logging;
 pub mod net;
 pub mod protocol;

@@ -4,11 +4,12 @@
 use std::io::{self, BufRead, BufReader, IsTerminal, Write};
 use std::net::TcpStream;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use client::cli::ClientArgs;
+use client::conversation::{closed_without_replying, is_time_out, let_the_server_close_first, no_reply};
 use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
 use log::{info, warn};
@@ -75,7 +76,13 @@ fn run(args: &Args) -> Result<()> {
         report_unasked(&socket, &mut input)?;
     }
 
-    let_the_server_close_first(&socket, &mut input, args.server.timeout)?;
+    // After `exit`, the server closes: let it close first (see
+    // client::conversation), a moment at most.
+    let wait = args
+        .server
+        .timeout
+        .map_or(GOODBYE, |timeout| timeout.min(GOODBYE));
+    let_the_server_close_first(&socket, &mut input, wait)?;
     info!("closing");
     Ok(())
 }
@@ -112,7 +119,7 @@ fn wait_for_the_reply(socket: &TcpStream, input: &BufReader<&TcpStream>, args: &
     socket.set_read_timeout(args.timeout)?;
     match arrived {
         Ok(true) => Ok(()),
-        Ok(false) => Err(no_reply(args)),
+        Ok(false) => Err(no_reply(args.timeout.unwrap_or_default(), args.port)),
         Err(error) => Err(anyhow::Error::new(error).context("cannot read the server's reply")),
     }
 }
@@ -187,38 +194,6 @@ fn waiting(socket: &TcpStream, input: &BufReader<&TcpStream>) -> io::Result<Wait
 /// The longest client-v2 waits, after `exit`, for the server to close.
 const GOODBYE: Duration = Duration::from_secs(2);
 
-/// After `exit`, waits for the server to close the connection (at most
-/// [`GOODBYE`], or `--timeout` if shorter), reporting anything it still
-/// sends.
-///
-/// The side that closes first keeps the connection in TIME_WAIT. The one
-/// that said goodbye should let the other close: then the server keeps
-/// TIME_WAIT, and this client's `--local-port` is free for its next run at
-/// once, instead of being held while our half-closed connection waits.
-fn let_the_server_close_first(
-    socket: &TcpStream,
-    input: &mut BufReader<&TcpStream>,
-    timeout: Option<Duration>,
-) -> Result<()> {
-    let deadline = Instant::now() + timeout.map_or(GOODBYE, |timeout| timeout.min(GOODBYE));
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(());
-        }
-        socket.set_read_timeout(Some(left))?;
-        match read_utf(input) {
-            Ok(Some(unasked)) => warn!(
-                "the server sent a message that was not asked for: {}",
-                shown(&unasked)
-            ),
-            // The server closed, as it should; or the time is up, or the
-            // connection failed: either way, we close now.
-            Ok(None) | Err(_) => return Ok(()),
-        }
-    }
-}
-
 /// The error for a reply that could not be read. Its first byte had
 /// arrived (see [`wait_for_the_reply`]), so a time-out here is a frame that
 /// stopped in the middle.
@@ -230,37 +205,4 @@ fn reply_failed(error: ProtocolError, args: &ClientArgs) -> anyhow::Error {
         ),
         _ => anyhow::Error::new(error).context("cannot read the server's reply"),
     }
-}
-
-/// The error for `--timeout` passing with no reply, and what it may mean.
-fn no_reply(args: &ClientArgs) -> anyhow::Error {
-    anyhow!(
-        "no reply within {:?} (--timeout): the server has not answered; it may not have accepted this \
-         connection (`cargo run --bin peek -- --port {}` shows the message waiting unread in its receive \
-         buffer), or it is busy or stuck",
-        args.timeout.unwrap_or_default(),
-        args.port
-    )
-}
-
-/// The error for a server that closed instead of replying, which says why
-/// when the reason is on our side: the reply, `message + " World!"`, would
-/// need more bytes than a frame holds, so the server could not send it.
-fn closed_without_replying(message: &str) -> anyhow::Error {
-    let reply = client::protocol::encode(&format!("{message} World!")).len();
-    if reply > client::protocol::MAX_FRAME_PAYLOAD {
-        anyhow!(
-            "the server closed the connection without replying: the reply to this message, {reply} \
-             bytes, would not fit in one frame (the lesson's frame holds at most 65535 bytes), so the \
-             server could not send it; send a shorter message"
-        )
-    } else {
-        anyhow!("the server closed the connection without replying")
-    }
-}
-
-/// Whether a read failed because its time-out passed: `WouldBlock` on Unix,
-/// `TimedOut` on Windows.
-fn is_time_out(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }

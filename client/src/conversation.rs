@@ -1,0 +1,90 @@
+//! A client's side of a conversation, beyond the frame: what a silence, a
+//! close or a time-out means, said in one line, and leaving the server to
+//! close first. Both clients use it.
+
+use std::io::{self, BufReader};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+use log::warn;
+
+use crate::protocol::{encode, read_utf, MAX_FRAME_PAYLOAD};
+use crate::text::shown;
+
+/// After its last message, waits for the server to close the connection, at
+/// most `wait`, reporting anything else it still sends (a message nobody
+/// asked for).
+///
+/// The side that closes first keeps the connection in TIME_WAIT. The one
+/// that said goodbye should let the other close: then the server keeps
+/// TIME_WAIT, and this client's `--local-port` is free for its next run at
+/// once, instead of being held while our half-closed connection waits.
+pub fn let_the_server_close_first(
+    socket: &TcpStream,
+    input: &mut BufReader<&TcpStream>,
+    wait: Duration,
+) -> io::Result<()> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        socket.set_read_timeout(Some(left))?;
+        match read_utf(input) {
+            Ok(Some(unasked)) => warn!(
+                "the server sent a message that was not asked for: {}",
+                shown(&unasked)
+            ),
+            // The server closed, as it should; or the time is up, or the
+            // connection failed: either way, we close now.
+            Ok(None) | Err(_) => return Ok(()),
+        }
+    }
+}
+
+/// The error for `--timeout` passing with no reply, and what it may mean.
+///
+/// ```
+/// let error = client::conversation::no_reply(std::time::Duration::from_secs(2), 12345);
+/// assert!(error.to_string().starts_with("no reply within 2s (--timeout)"));
+/// ```
+pub fn no_reply(timeout: Duration, port: u16) -> anyhow::Error {
+    anyhow!(
+        "no reply within {timeout:?} (--timeout): the server has not answered; it may not have accepted \
+         this connection (`cargo run --bin peek -- --port {port}` shows the message waiting unread in \
+         its receive buffer), or it is busy or stuck"
+    )
+}
+
+/// The error for a server that closed instead of replying, which says why
+/// when the reason is on our side: the reply, `message + " World!"`, would
+/// need more bytes than a frame holds, so the server could not send it.
+///
+/// ```
+/// use client::conversation::closed_without_replying;
+///
+/// let short = closed_without_replying("Hello").to_string();
+/// assert_eq!(short, "the server closed the connection without replying");
+/// let long = closed_without_replying(&"a".repeat(65_535)).to_string();
+/// assert!(long.contains("would not fit in one frame"), "{long}");
+/// ```
+pub fn closed_without_replying(message: &str) -> anyhow::Error {
+    let reply = encode(&format!("{message} World!")).len();
+    if reply > MAX_FRAME_PAYLOAD {
+        anyhow!(
+            "the server closed the connection without replying: the reply to this message, {reply} \
+             bytes, would not fit in one frame (the lesson's frame holds at most 65535 bytes), so the \
+             server could not send it; send a shorter message"
+        )
+    } else {
+        anyhow!("the server closed the connection without replying")
+    }
+}
+
+/// Whether a read failed because its time-out passed: `WouldBlock` on Unix,
+/// `TimedOut` on Windows.
+pub fn is_time_out(error: &io::Error) -> bool {
+    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
