@@ -30,7 +30,8 @@
 //!
 //! The crowd must never be what limits a measurement, so it is not built like
 //! the servers it measures. A few threads (one per core) each drive many
-//! clients with non-blocking sockets and one `epoll` (through `mio`): a reply
+//! clients with non-blocking sockets and one poller (through `mio`: `epoll`
+//! on Linux, `kqueue` on macOS, the AFD driver on Windows): a reply
 //! costs a `read` or two and the next request one `write`, with no thread
 //! switch per message. Nothing is allocated per message, and memory does not
 //! grow with `messages`: the request and the expected reply are encoded once,
@@ -200,7 +201,7 @@ impl Crowd {
     }
 
     /// About how many files a run keeps open: a socket per client, an
-    /// `epoll` per thread, and a margin for the standard streams and the rest.
+    /// poller per thread, and a margin for the standard streams and the rest.
     fn open_files_needed(&self) -> u64 {
         (self.clients + workers(self.clients) + 16) as u64
     }
@@ -763,7 +764,29 @@ struct Shared<'a> {
     replies: &'a AtomicU64,
 }
 
-/// One thread's share of the crowd, on one `epoll`.
+impl<'a> Shared<'a> {
+    /// Lends a worker's parts to its clients for one batch of events.
+    fn new(
+        crowd: &Crowd,
+        frames: &'a Frames,
+        poll: &'a Poll,
+        scratch: &'a mut [u8],
+        tally: &'a mut Tally,
+        replies: &'a AtomicU64,
+    ) -> Shared<'a> {
+        Shared {
+            frames,
+            messages: crowd.messages,
+            timeout: crowd.timeout,
+            registry: poll.registry(),
+            scratch,
+            tally,
+            replies,
+        }
+    }
+}
+
+/// One thread's share of the crowd, on one poller.
 struct Worker<'a> {
     crowd: &'a Crowd,
     frames: &'a Frames,
@@ -821,15 +844,14 @@ impl<'a> Worker<'a> {
 
     /// Phase 2: every connected client talks until it ends.
     fn talk(mut self, replies: &AtomicU64) -> io::Result<Tally> {
-        let mut shared = Shared {
-            frames: self.frames,
-            messages: self.crowd.messages,
-            timeout: self.crowd.timeout,
-            registry: self.poll.registry(),
-            scratch: &mut self.scratch,
-            tally: &mut self.tally,
+        let mut shared = Shared::new(
+            self.crowd,
+            self.frames,
+            &self.poll,
+            &mut self.scratch,
+            &mut self.tally,
             replies,
-        };
+        );
         for (index, client) in self.clients.iter_mut().enumerate() {
             if client.stage == Stage::Ready {
                 let token = Token(index);
@@ -865,15 +887,14 @@ impl<'a> Worker<'a> {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 other => other?,
             }
-            let mut shared = Shared {
-                frames: self.frames,
-                messages: self.crowd.messages,
-                timeout: self.crowd.timeout,
-                registry: self.poll.registry(),
-                scratch: &mut self.scratch,
-                tally: &mut self.tally,
+            let mut shared = Shared::new(
+                self.crowd,
+                self.frames,
+                &self.poll,
+                &mut self.scratch,
+                &mut self.tally,
                 replies,
-            };
+            );
             // A turn: the clients with an event, then those to read again,
             // each once.
             self.turns += 1;

@@ -7,19 +7,41 @@ use std::process::ExitCode;
 /// `Args`, whose doc comment says what that version demonstrates.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServerArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: String,
-    /// Port to listen on; 0 takes a free port (the log says which).
-    #[arg(long, default_value_t = 12345)]
-    pub port: u16,
-    /// How many finished handshakes the kernel may queue before accept();
-    /// default: what Rust's standard library asks for.
-    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
-    pub backlog: Option<i32>,
+    #[command(flatten)]
+    pub listen: ListenArgs,
     /// Log only start, connections, session ends and errors, not every message.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// Where and how to listen: the flags of every program that plays the
+/// server (the servers, and `lab`, which makes their calls by hand).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListenArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 takes a free port (the `listening on` line says
+    /// which).
+    #[arg(long, default_value_t = 12345)]
+    pub port: u16,
+    /// How many finished handshakes the kernel may queue before accept();
+    /// default: 128, what Rust's standard library asks for.
+    ///
+    /// The kernel may keep less without a word: Linux caps it at
+    /// net.core.somaxconn (`peek` shows the limit it kept). When the queue is
+    /// full, the kernel drops new handshakes, and on Linux also the last ACK
+    /// of one, which leaves that client connected while the server's side
+    /// still waits in SYN_RECV.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
+    pub backlog: Option<i32>,
+}
+
+impl ListenArgs {
+    /// Binds and listens as these flags say; see [`crate::net::listen`].
+    pub fn listen(&self) -> anyhow::Result<std::net::TcpListener> {
+        crate::net::listen(&self.host, self.port, self.backlog)
+    }
 }
 
 /// The flags every client takes to find its server.
@@ -198,6 +220,6 @@ pub fn run_server(
         Some(limit) => log::info!("open-file limit {limit} (each connection is an open file)"),
         None => log::info!("no open-file limit on this system (sockets are handles, bounded by memory)"),
     }
-    let result = crate::net::listen(&args.host, args.port, args.backlog).and_then(serve);
+    let result = args.listen.listen().and_then(serve);
     finish(program, result)
 }

@@ -38,16 +38,8 @@ use watcher::Watcher;
 #[derive(Parser)]
 #[command(version)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
-    host: String,
-    /// Port to listen on; 0 takes a free port (the first line says which).
-    #[arg(long, default_value_t = 12345)]
-    port: u16,
-    /// How many finished handshakes the kernel may queue before accept();
-    /// default: what Rust's standard library asks for.
-    #[arg(long, value_parser = clap::value_parser!(i32).range(0..))]
-    backlog: Option<i32>,
+    #[command(flatten)]
+    listen: client::cli::ListenArgs,
     /// Draw the picture's boxes with ASCII characters (+-|).
     #[arg(long)]
     ascii: bool,
@@ -60,7 +52,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    let listener = client::net::listen(&args.host, args.port, args.backlog)?;
+    let listener = args.listen.listen()?;
     let address = listener.local_addr()?;
     info!("listening on {address}");
     interrupt::install()?;
