@@ -8,16 +8,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 
 use client::protocol::{read_utf, write_utf};
-use common::{binary, if_queues_reported, unused_port, wait_for_kernel, Peer, Running, Server, PATIENCE};
+use common::{
+    binary, if_queues_reported, unused_port, wait_for_kernel, FullQueue, Peer, Running, Server, PATIENCE,
+};
 use socket_lesson::kernel::{Table, TcpRow, TcpState};
-use wait_timeout::ChildExt;
 
 /// What client-v2 prints after a second without a reply.
 const HINT: &str = "no reply yet after 1s";
@@ -476,16 +477,8 @@ fn a_local_port_whose_last_connection_is_still_closing_names_time_wait() {
               differently"
 )]
 fn timeout_bounds_a_handshake_that_gets_no_answer() {
-    let mut server = Server::start("server-v2", &["--backlog", "1"]);
-    let mut a = Peer::connect(server.port).unwrap();
-    server.expect_log("connected: client");
-    a.exchange("from A").unwrap();
-    let _b = Peer::connect(server.port).unwrap();
-    let _c = Peer::connect(server.port).unwrap();
-    let port = server.port;
-    wait_for_kernel("B and C in the accept queue", |table| {
-        (table.listener(port)?.queue?.waiting == Some(2)).then_some(())
-    });
+    let full = FullQueue::start();
+    let port = full.server.port;
 
     let (code, _, stderr) = run("client-v1", &["--port", &port.to_string(), "--timeout", "0.3"]);
     assert_eq!(code, Some(1), "{stderr}");
@@ -550,18 +543,11 @@ fn server_replying_on_cue() -> (u16, mpsc::Sender<()>, JoinHandle<()>) {
 )]
 fn a_full_standard_output_ends_client_v1_with_one_line() {
     let (port, cue, server) = server_replying_on_cue();
-    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
-    let mut child = Command::new(binary("client-v1"))
-        .args(["--port", &port.to_string()])
-        .stdout(full)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = child.wait_timeout(PATIENCE).unwrap().expect("client-v1 exits");
+    let mut client = Command::new(binary("client-v1"));
+    client.args(["--port", &port.to_string()]);
+    let common::Ended { status, stderr } = common::with_output_on_a_full_disk(client);
     drop(cue);
     let _ = server.join();
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
@@ -575,24 +561,14 @@ fn a_full_standard_output_ends_client_v1_with_one_line() {
 #[test]
 fn a_closed_standard_output_ends_client_v1_quietly() {
     let (port, cue, server) = server_replying_on_cue();
-    let mut child = Command::new(binary("client-v1"))
-        .args(["--port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
+    let mut client = Command::new(binary("client-v1"));
+    client.args(["--port", &port.to_string()]);
+    // Once the reader has gone, the reply comes, and its line has no reader.
+    let (first, client) = common::with_output_closed_after_one_line(client, || cue.send(()).unwrap());
     assert!(first.contains("connected: client"), "{first}");
-    drop(stdout); // as `head -1` does after its line
-    cue.send(()).unwrap(); // now the reply comes, and its line has no reader
-    let status = child.wait_timeout(PATIENCE).unwrap().expect("client-v1 exits");
     server.join().unwrap();
-    let mut stderr = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
-    assert!(status.success(), "{status}: {stderr}");
-    assert_eq!(stderr, "");
+    assert!(client.status.success(), "{}: {}", client.status, client.stderr);
+    assert_eq!(client.stderr, "");
 }
 
 /// server-v1 closes after its one reply. client-v2, waiting at its prompt,

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::fs::File;
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -583,15 +582,9 @@ fn a_closed_standard_output_ends_quietly() {
 )]
 fn a_full_disk_is_one_line_and_status_1() {
     let server = Server::start("server-v3", &["--quiet"]);
-    let full = File::options().write(true).open("/dev/full").unwrap();
-    let mut crowd = Command::new(common::binary("crowd"))
-        .args(["--port", &server.port.to_string()])
-        .stdout(full)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let status = crowd.wait_timeout(PATIENCE).unwrap().expect("crowd exits");
-    let stderr = String::from_utf8(crowd.wait_with_output().unwrap().stderr).unwrap();
+    let mut crowd = Command::new(common::binary("crowd"));
+    crowd.args(["--port", &server.port.to_string()]);
+    let common::Ended { status, stderr } = common::with_output_on_a_full_disk(crowd);
     assert_eq!(status.code(), Some(1));
     assert_one_error_line(
         &stderr,

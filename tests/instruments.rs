@@ -7,7 +7,7 @@ mod common;
 use std::net::{SocketAddr, TcpStream};
 
 use common::{
-    if_queues_reported, unused_port, wait_for_kernel, Peer, Running, Server, REPORTS_ACCEPTED,
+    if_queues_reported, unused_port, wait_for_kernel, FullQueue, Peer, Running, Server, REPORTS_ACCEPTED,
     REPORTS_QUEUES, SILENCE,
 };
 use serde_json::{json, Value};
@@ -233,26 +233,16 @@ fn peek_shows_two_listeners_on_one_port_as_two_queues() {
 
 /// `peek --watch | head -1`: head reads one line and leaves; peek's next
 /// write finds its output closed, and it ends quietly, status 0.
+/// `peek --watch | head -1`: once the reader has gone, peek ends quietly
+/// with status 0 at its next frame.
 #[test]
-#[cfg_attr(windows, ignore = "bash and head are Unix tools")]
 fn a_closed_output_ends_peek_quietly() {
-    let peek = common::binary("peek").display().to_string();
-    let output = std::process::Command::new("bash")
-        .args([
-            "-c",
-            &format!(
-                "{peek} --port {} --watch | head -1; exit ${{PIPESTATUS[0]}}",
-                unused_port()
-            ),
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        "",
-        "nothing on standard error"
-    );
+    let mut peek = std::process::Command::new(common::binary("peek"));
+    peek.args(["--port", &unused_port().to_string(), "--watch"]);
+    let (first, peek) = common::with_output_closed_after_one_line(peek, || ());
+    assert!(!first.is_empty());
+    assert!(peek.status.success(), "{}: {}", peek.status, peek.stderr);
+    assert_eq!(peek.stderr, "", "nothing on standard error");
 }
 
 #[test]
@@ -279,17 +269,8 @@ fn peek_watch_redraws_until_stopped() {
               and refuse differently"
 )]
 fn backlog_1_drops_the_fourth_clients_handshake() {
-    let mut server = Server::start("server-v2", &["--backlog", "1"]);
-    let mut a = Peer::connect(server.port).unwrap();
-    server.expect_log("connected: client");
-    a.exchange("from A").unwrap();
-
-    let b = Peer::connect(server.port).unwrap();
-    let c = Peer::connect(server.port).unwrap();
+    let FullQueue { server, mut a, b, c } = FullQueue::start();
     let port = server.port;
-    wait_for_kernel("B and C in the accept queue", |table| {
-        (table.listener(port)?.queue?.waiting == Some(2)).then_some(())
-    });
 
     // A handshake on loopback takes microseconds; D's never completes,
     // because the kernel drops its SYN while the queue is full.

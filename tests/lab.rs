@@ -69,6 +69,12 @@ impl Lab {
     }
 }
 
+/// What the lab says when accept() returns the connection from
+/// `client_port` as its socket number `number`.
+fn accepted_as(number: usize, client_port: u16) -> String {
+    format!("accept() returned socket {number}, connected to 127.0.0.1:{client_port}")
+}
+
 /// Reads one call's output: lines up to the picture's first box line, then
 /// the picture up to its blank line.
 fn read_call(process: &mut Running) -> Output {
@@ -146,10 +152,7 @@ fn two_clients_wait_in_the_queue_and_accept_takes_them_in_order() {
 
     // accept() returns A, the head of the queue; B waits with its bytes.
     let first = lab.call("accept");
-    assert_eq!(
-        first.said(),
-        format!("accept() returned socket 1, connected to 127.0.0.1:{a_port}")
-    );
+    assert_eq!(first.said(), accepted_as(1, a_port));
     let picture = first.picture();
     assert!(
         picture.contains(&format!("socket 1 -- :{a_port}   {NOTHING_UNREAD}")),
@@ -167,10 +170,7 @@ fn two_clients_wait_in_the_queue_and_accept_takes_them_in_order() {
 
     // accept() returns B; read 2 takes its message from the buffer.
     let second = lab.call("accept");
-    assert_eq!(
-        second.said(),
-        format!("accept() returned socket 2, connected to 127.0.0.1:{b_port}")
-    );
+    assert_eq!(second.said(), accepted_as(2, b_port));
     assert!(
         second.picture().contains(&format!("socket 2 -- :{b_port}")),
         "{}",
@@ -216,13 +216,7 @@ fn accept_on_an_empty_queue_blocks_until_a_client_connects() {
 
     let client = Peer::connect(port).unwrap();
     let accepted = read_call(&mut lab.server.process);
-    assert_eq!(
-        accepted.said(),
-        format!(
-            "accept() returned socket 1, connected to 127.0.0.1:{}",
-            client.port()
-        )
-    );
+    assert_eq!(accepted.said(), accepted_as(1, client.port()));
 }
 
 #[test]
@@ -272,16 +266,11 @@ fn ctrl_c_interrupts_a_blocked_accept_and_the_lab_goes_on() {
         "accept() was interrupted (Ctrl-C): nothing was taken from the queue"
     );
     read_call(&mut lab.server.process); // the picture after it
-                                        // Still listening, and still accepting when asked.
+
+    // Still listening, and still accepting when asked.
     let client = Peer::connect(lab.port()).unwrap();
     let accepted = lab.call("accept");
-    assert_eq!(
-        accepted.said(),
-        format!(
-            "accept() returned socket 1, connected to 127.0.0.1:{}",
-            client.port()
-        )
-    );
+    assert_eq!(accepted.said(), accepted_as(1, client.port()));
 }
 
 #[test]

@@ -209,32 +209,22 @@ fn the_tour_raises_its_open_file_limit_as_the_programs_do() {
     assert!(story.contains("server-v3 served all 20."), "{story}");
 }
 
+/// `socket-lesson | head -1`: once the reader has gone, the tour ends
+/// quietly with status 0 at its next line.
 #[test]
-#[cfg_attr(windows, ignore = "bash and head are Unix tools")]
 fn a_closed_output_ends_the_tour_quietly() {
-    let tour = env!("CARGO_BIN_EXE_socket-lesson");
-    // The tour's own status, not head's: bash keeps each one of a pipeline.
-    let output = Command::new("bash")
-        .args(["-c", &format!("{tour} | head -1; exit ${{PIPESTATUS[0]}}")])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        "",
-        "nothing on standard error"
-    );
+    let (first, tour) = common::with_output_closed_after_one_line(tour_command(&[]), || ());
+    assert!(!first.is_empty());
+    assert!(tour.status.success(), "{}: {}", tour.status, tour.stderr);
+    assert_eq!(tour.stderr, "", "nothing on standard error");
 }
 
 #[test]
 #[cfg_attr(not(target_os = "linux"), ignore = "/dev/full is Linux's")]
 fn a_full_disk_is_one_line_and_status_1() {
-    let output = tour_command(&["--step", "v1"])
-        .stdout(std::fs::File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let common::Ended { status, stderr } =
+        common::with_output_on_a_full_disk(tour_command(&["--step", "v1"]));
+    assert_eq!(status.code(), Some(1));
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with("socket-lesson: error: cannot write to standard output: No space left"),

@@ -20,16 +20,11 @@ use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
-use shared::{AcceptWaker, Registry, Stop};
-
-/// How long the server waits for its sessions to end once it has shut their
-/// connections down.
-const SESSIONS_END_WITHIN: Duration = Duration::from_secs(3);
+use shared::{AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
 
 /// server-v3 with a bounded pool of N session threads: N clients are served
 /// at once, and the next ones wait in the kernel's accept queue.

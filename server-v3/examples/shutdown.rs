@@ -20,16 +20,11 @@ mod shared;
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::thread;
-use std::time::Duration;
 
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
-use shared::{sessions_word, AcceptWaker, Registry, Stop};
-
-/// How long the server waits for its sessions to end once it has shut their
-/// connections down. They end at once; the bound is for one that does not.
-const SESSIONS_END_WITHIN: Duration = Duration::from_secs(3);
+use shared::{sessions_word, AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
 
 /// server-v3 with an orderly shutdown (the course's V6): Ctrl-C closes every
 /// session, each client reads the end of the stream, and the server exits 0.

@@ -293,6 +293,88 @@ impl Server {
     }
 }
 
+/// server-v2 started with `--backlog 1`, its accept queue full: A accepted
+/// and answered, B and C done with their handshakes and waiting in the
+/// queue, which Linux sizes backlog + 1. The next client's SYN is dropped.
+/// Linux's rule; other systems size the queue differently.
+pub struct FullQueue {
+    pub server: Server,
+    pub a: Peer,
+    pub b: Peer,
+    pub c: Peer,
+}
+
+impl FullQueue {
+    pub fn start() -> FullQueue {
+        let mut server = Server::start("server-v2", &["--backlog", "1"]);
+        let mut a = Peer::connect(server.port).unwrap();
+        server.expect_log("connected: client");
+        a.exchange("from A").unwrap();
+        let b = Peer::connect(server.port).unwrap();
+        let c = Peer::connect(server.port).unwrap();
+        let port = server.port;
+        wait_for_kernel("B and C in the accept queue", |table| {
+            (table.listener(port)?.queue?.waiting == Some(2)).then_some(())
+        });
+        FullQueue { server, a, b, c }
+    }
+}
+
+/// How a program ended, and what it said on standard error.
+pub struct Ended {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+/// Runs `command` with its standard output read by a reader that leaves
+/// after the first line, as `head -1` does in `program | head -1`; `then`
+/// runs once the reader has gone (to make the program write again). Returns
+/// that first line and how the program ended, within [`PATIENCE`].
+pub fn with_output_closed_after_one_line(mut command: Command, then: impl FnOnce()) -> (String, Ended) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {:?}: {error}", command.get_program()));
+    let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    drop(stdout);
+    then();
+    (first, ended(child))
+}
+
+/// Runs `command` with its standard output on a disk that is always full
+/// (Linux's `/dev/full`: every write fails with "No space left on device"),
+/// and returns how it ended, within [`PATIENCE`].
+pub fn with_output_on_a_full_disk(mut command: Command) -> Ended {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let child = command
+        .stdout(full)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {:?}: {error}", command.get_program()));
+    ended(child)
+}
+
+/// Waits for `child` to exit, at most [`PATIENCE`], and reads its standard
+/// error; a panic is never an acceptable ending.
+fn ended(mut child: Child) -> Ended {
+    let status = child
+        .wait_timeout(PATIENCE)
+        .expect("waiting for the program")
+        .unwrap_or_else(|| panic!("the program did not exit within {PATIENCE:?}"));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("piped stderr")
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!stderr.contains("panicked"), "the program panicked:\n{stderr}");
+    Ended { status, stderr }
+}
+
 #[allow(unused_imports)] // each test file uses its own part of this module
 pub use socket_lesson::peer::{Closed, Peer, PATIENCE};
 

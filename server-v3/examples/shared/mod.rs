@@ -13,6 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// How long a server waits for its sessions to end once it has shut their
+/// connections down. They end at once; the bound is for one that does not.
+pub const SESSIONS_END_WITHIN: Duration = Duration::from_secs(3);
+
 /// The live sessions: each one's number and a handle on its socket.
 #[derive(Clone, Default)]
 pub struct Registry {
