@@ -124,26 +124,33 @@ pub fn ipv4_address(address: u32, port: u32) -> SocketAddr {
 ///
 /// The address is its sixteen bytes in network order, as written; the port
 /// sits in the low 16 bits of its field, big-endian, as in an IPv4 row. The
-/// scope ID (which network interface a link-local address such as
-/// `fe80::1` belongs to; 0 for all others) is taken as a plain number, as
-/// `sockaddr_in6` carries it: that is how Wine fills the field and how
-/// Microsoft's own samples compare it, although the structure's page says
-/// "network byte order".
+/// scope ID says which network interface a link-local address such as
+/// `fe80::1` belongs to, and is kept for those only: the table may give one
+/// for other addresses too (Wine gives `::1` the loopback interface's,
+/// 4096), where it means nothing, and `[::1%4096]` is not how anyone writes
+/// the loopback address. It is taken as a plain number, as `sockaddr_in6`
+/// carries it: that is how Wine fills the field and how Microsoft's own
+/// samples compare it, although the structure's page says "network byte
+/// order".
 ///
 /// ```
 /// use std::net::Ipv6Addr;
 /// use socket_lesson::kernel::tcp_table::ipv6_address;
 ///
-/// let address = ipv6_address(Ipv6Addr::LOCALHOST.octets(), 0, u32::from(12345u16.to_be()));
+/// let port = u32::from(12345u16.to_be());
+/// let address = ipv6_address(Ipv6Addr::LOCALHOST.octets(), 4096, port);
 /// assert_eq!(address.to_string(), "[::1]:12345");
+/// let link_local: Ipv6Addr = "fe80::1".parse().unwrap();
+/// assert_eq!(ipv6_address(link_local.octets(), 3, port).to_string(), "[fe80::1%3]:12345");
 /// ```
 pub fn ipv6_address(address: [u8; 16], scope_id: u32, port: u32) -> SocketAddr {
-    SocketAddr::V6(SocketAddrV6::new(
-        Ipv6Addr::from(address),
-        port_of(port),
-        0,
-        scope_id,
-    ))
+    let address = Ipv6Addr::from(address);
+    let scope_id = if address.is_unicast_link_local() {
+        scope_id
+    } else {
+        0
+    };
+    SocketAddr::V6(SocketAddrV6::new(address, port_of(port), 0, scope_id))
 }
 
 /// A port from a row's port field: the low 16 bits hold the port as the
@@ -438,6 +445,12 @@ mod tests {
         let port = u32::from(12345u16.to_be());
         assert_eq!(
             ipv6_address(Ipv6Addr::LOCALHOST.octets(), 0, port),
+            "[::1]:12345".parse().unwrap()
+        );
+        // The loopback address belongs to no one interface: a scope ID given
+        // with it (Wine gives 4096) is dropped.
+        assert_eq!(
+            ipv6_address(Ipv6Addr::LOCALHOST.octets(), 4096, port),
             "[::1]:12345".parse().unwrap()
         );
         let mapped = Ipv4Addr::LOCALHOST.to_ipv6_mapped().octets();
