@@ -9,9 +9,10 @@
 //! - **server-v3's `pool` example**: a bounded pool of 8 worker threads per
 //!   core, started before any client; the clients beyond them wait in the
 //!   kernel's accept queue until a worker is free;
-//! - **server-v3's `shutdown` example**: server-v3 plus the registry of
-//!   sessions that its orderly shutdown needs, at 500 clients only: while it
-//!   runs it is server-v3, and the one difference is what the registry costs;
+//! - **server-v3's `shutdown` example**: server-v3's accept loop and sessions
+//!   (without its session limit) plus the registry of sessions that its
+//!   orderly shutdown needs, at 500 clients only, far below that limit: there
+//!   the one difference from server-v3 is what the registry costs;
 //! - **the floor**: a thread in this process that answers the same frames over
 //!   loopback TCP with nothing else to do, the most one connection can carry
 //!   on this machine.
@@ -755,8 +756,8 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
         out,
         "The servers: server-v3; the same design in Java; **pool**, server-v3's `pool` example with \
          {workers} workers (8 per core), the clients beyond them waiting in the kernel's accept queue; \
-         **shutdown**, server-v3's `shutdown` example, which is server-v3 plus the registry of sessions \
-         its orderly shutdown needs (per session, a second descriptor for the connection and an insert \
+         **shutdown**, server-v3's `shutdown` example, which is server-v3's accept loop and sessions \
+         (without its session limit) plus the registry of sessions its orderly shutdown needs (per session, a second descriptor for the connection and an insert \
          and a removal in a locked map; at each accept, a pass over the list of session threads), \
          measured at 500 × 100, the rounds' most sessions at once; and the floor, a thread in the \
          benchmark's own process answering the same frames with nothing else to do. shutdown is not in \

@@ -1,8 +1,10 @@
-//! `cargo run -p server-v3 --example shutdown`: server-v3 with the course's
-//! V6, an orderly shutdown. Ctrl-C no longer ends the process on the spot:
-//! the server stops accepting, closes every session's connection so that
-//! each client reads an orderly end of the stream, waits for the session
-//! threads, and exits 0.
+//! `cargo run -p server-v3 --example shutdown`: server-v3's accept loop and
+//! sessions with the course's V6, an orderly shutdown. Ctrl-C no longer ends
+//! the process on the spot: the server stops accepting, closes every
+//! session's connection so that each client reads an orderly end of the
+//! stream, waits for the session threads, and exits 0. It leaves out
+//! server-v3's session limit and `--idle-timeout`, which have nothing to do
+//! with shutting down.
 //!
 //! What the Java course's V6 needs, and what it becomes here:
 //! - a session manager that every session adds itself to and removes itself

@@ -145,11 +145,10 @@ pub fn ipv4_address(address: u32, port: u32) -> SocketAddr {
 /// ```
 pub fn ipv6_address(address: [u8; 16], scope_id: u32, port: u32) -> SocketAddr {
     let address = Ipv6Addr::from(address);
-    let scope_id = if address.is_unicast_link_local() {
-        scope_id
-    } else {
-        0
-    };
+    // Link-local unicast is fe80::/10 (`Ipv6Addr::is_unicast_link_local`,
+    // newer than this workspace's oldest supported Rust).
+    let link_local = address.segments()[0] & 0xffc0 == 0xfe80;
+    let scope_id = if link_local { scope_id } else { 0 };
     SocketAddr::V6(SocketAddrV6::new(address, port_of(port), 0, scope_id))
 }
 
