@@ -5,19 +5,23 @@
 //!    that order: each run of lines between `// ...` markers contiguous there
 //!    (lines compared with their surrounding whitespace trimmed, blank lines
 //!    skipped on both sides), and the runs one after another;
-//! 2. every relative Markdown link resolves to a file or a directory;
-//! 3. docs/en and docs/ko hold the same file names, once docs/ko holds any;
-//! 4. every chapter of docs/en has a ```mermaid diagram and ends with a
-//!    "## Try it" section;
+//! 2. every relative Markdown link resolves to a file or a directory, and
+//!    its `#anchor`, if any, to a heading of that file (anchors made as
+//!    GitHub makes them);
+//! 3. docs/en and docs/ko hold the same file names, and each Korean file
+//!    the same blocks as its English one: code, output and commands that run
+//!    alone identical; other commands and the course's Java the same but for
+//!    their comments; diagrams with the same participants and arrows, only
+//!    their words translated;
+//! 4. every chapter has a ```mermaid diagram and ends with its commands
+//!    ("## Try it", "## 직접 해 보기");
 //! 5. every command in a block marked ```` ```sh alone ```` (commands that
 //!    need no second terminal and no person) works: each `cargo run` is run,
 //!    as the program it names, and must succeed; each `cargo test` must name
 //!    a test file and tests that exist (the test suite runs them itself).
 //!
 //! The files checked are README.md, docs/README.md and every .md file in
-//! docs/en and docs/ko. Until the Korean chapters exist, a link to
-//! docs/ko/NN-name.md counts as resolved when docs/en/NN-name.md exists: the
-//! index and the README link both languages from the start.
+//! docs/en and docs/ko.
 
 mod common;
 
@@ -339,15 +343,59 @@ fn normalize(path: &Path) -> PathBuf {
     normal
 }
 
-/// Whether a link to `target` (a file that does not exist) is a Korean
-/// chapter still to be written: docs/ko has no chapter yet, and the English
-/// one of the same name exists.
-fn is_pending_korean(target: &Path) -> bool {
-    let ko = root().join("docs/ko");
-    let Ok(relative) = target.strip_prefix(&ko) else {
-        return false;
-    };
-    markdown_in(&ko).is_empty() && root().join("docs/en").join(relative).is_file()
+/// The anchors a code host gives a markdown file's headings, as GitHub
+/// makes them: the heading's text in lower case, with spaces turned into
+/// hyphens and every other character that is not a letter, a digit, `-` or
+/// `_` left out (so `` `--example shutdown` `` gives `--example-shutdown`,
+/// and Korean letters stay); a repeated heading gets `-1`, `-2`, ...
+fn anchors(markdown: &str) -> Vec<String> {
+    let mut anchors: Vec<String> = Vec::new();
+    for (_, line) in parse(markdown).prose {
+        let Some(heading) = line.strip_prefix('#').map(|rest| rest.trim_start_matches('#')) else {
+            continue;
+        };
+        if !heading.starts_with(' ') {
+            continue;
+        }
+        let slug: String = heading
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter_map(|c| match c {
+                ' ' => Some('-'),
+                c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+                _ => None,
+            })
+            .collect();
+        let repeats = anchors
+            .iter()
+            .filter(|known| **known == slug || known.starts_with(&format!("{slug}-")))
+            .count();
+        anchors.push(if repeats == 0 {
+            slug
+        } else {
+            format!("{slug}-{repeats}")
+        });
+    }
+    anchors
+}
+
+#[test]
+fn anchors_are_made_as_a_code_host_makes_them() {
+    let markdown =
+        "# 5. server-v3\n## How many sessions\n## The course's V6, in Rust: `--example shutdown`\n\
+                    ## 세션은 몇 개까지\n## Try it\n## Try it\n```sh\n# not a heading\n```\n";
+    assert_eq!(
+        anchors(markdown),
+        [
+            "5-server-v3",
+            "how-many-sessions",
+            "the-courses-v6-in-rust---example-shutdown",
+            "세션은-몇-개까지",
+            "try-it",
+            "try-it-1"
+        ]
+    );
 }
 
 #[test]
@@ -360,7 +408,6 @@ fn every_relative_link_resolves() {
             for target in link_targets(&line) {
                 let lower = target.to_ascii_lowercase();
                 if target.is_empty()
-                    || target.starts_with('#')
                     || lower.starts_with("http://")
                     || lower.starts_with("https://")
                     || lower.starts_with("mailto:")
@@ -368,14 +415,30 @@ fn every_relative_link_resolves() {
                     continue;
                 }
                 links += 1;
-                let path = target.split('#').next().unwrap_or("");
-                let resolved = normalize(&base.join(path));
-                if !resolved.exists() && !is_pending_korean(&resolved) {
+                let (path, anchor) = match target.split_once('#') {
+                    Some((path, anchor)) => (path, Some(anchor)),
+                    None => (target.as_str(), None),
+                };
+                let resolved = if path.is_empty() {
+                    doc.clone()
+                } else {
+                    normalize(&base.join(path))
+                };
+                if !resolved.exists() {
                     problems.push(format!(
                         "{}:{number}: the link ({target}) leads nowhere: {} does not exist",
                         shown(&doc),
                         shown(&resolved)
                     ));
+                } else if let Some(anchor) = anchor {
+                    let is_markdown = resolved.extension().is_some_and(|extension| extension == "md");
+                    if is_markdown && !anchors(&read(&resolved)).iter().any(|known| known == anchor) {
+                        problems.push(format!(
+                            "{}:{number}: the link ({target}) leads nowhere: {} has no heading #{anchor}",
+                            shown(&doc),
+                            shown(&resolved)
+                        ));
+                    }
                 }
             }
         }
@@ -404,16 +467,13 @@ fn names(files: &[PathBuf]) -> Vec<String> {
 }
 
 #[test]
-fn english_and_korean_have_the_same_files_once_korean_exists() {
+fn english_and_korean_have_the_same_files() {
     let en = names(&markdown_in(&root().join("docs/en")));
     let ko = names(&markdown_in(&root().join("docs/ko")));
     assert!(
         en.iter().any(|name| is_chapter(Path::new(name))),
         "docs/en has no chapter (01-name.md ...)"
     );
-    if ko.is_empty() {
-        return; // the Korean book is not written yet
-    }
     let only_en: Vec<&String> = en.iter().filter(|name| !ko.contains(name)).collect();
     let only_ko: Vec<&String> = ko.iter().filter(|name| !en.contains(name)).collect();
     assert!(
@@ -422,17 +482,114 @@ fn english_and_korean_have_the_same_files_once_korean_exists() {
     );
 }
 
+/// A diagram's line without its words: who, what kind of arrow, to whom
+/// (`A->>K: handshake` → `A->>K`, `Note over K: ...` → `Note over K`,
+/// `participant A as A (50000)` → `participant A`, `C50 -- "label" --> Q1`
+/// → `C50 --  --> Q1`). The two languages' diagrams must have the same.
+fn skeleton(line: &str) -> String {
+    let unquoted: String = line.split('"').step_by(2).collect();
+    let before_words = unquoted.split(':').next().unwrap_or("");
+    let before_alias = before_words.split(" as ").next().unwrap_or("");
+    before_alias.trim().to_string()
+}
+
+/// A block of Java without its `//` comments, which are translated.
+fn java_code(block: &Block) -> Vec<String> {
+    block
+        .lines
+        .iter()
+        .map(|line| line.split("//").next().unwrap_or(line).trim_end().to_string())
+        .collect()
+}
+
+/// A block of commands without its comments, which are translated.
+fn commands(block: &Block) -> Vec<String> {
+    block
+        .lines
+        .iter()
+        .map(|line| line.split(" #").next().unwrap_or(line).trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn korean_chapters_carry_the_same_code_output_commands_and_diagrams() {
+    let mut problems = Vec::new();
+    for en in markdown_in(&root().join("docs/en")) {
+        let ko = root().join("docs/ko").join(en.file_name().expect("a file name"));
+        if !ko.is_file() {
+            continue; // the test above names it
+        }
+        let (en_blocks, ko_blocks) = (parse(&read(&en)).blocks, parse(&read(&ko)).blocks);
+        let kinds =
+            |blocks: &[Block]| -> Vec<String> { blocks.iter().map(|block| block.lang.clone()).collect() };
+        if kinds(&en_blocks) != kinds(&ko_blocks) {
+            problems.push(format!(
+                "{}: its blocks are {:?}, the English ones {:?}",
+                shown(&ko),
+                kinds(&ko_blocks),
+                kinds(&en_blocks)
+            ));
+            continue;
+        }
+        for (en_block, ko_block) in en_blocks.iter().zip(&ko_blocks) {
+            let same = match en_block.lang.as_str() {
+                // Code, program output and commands that run alone: the very same.
+                "rust" | "text" => en_block.lines == ko_block.lines,
+                // The course's Java, whose comments the Korean book keeps in Korean.
+                "java" => java_code(en_block) == java_code(ko_block),
+                "sh" if en_block.tags.iter().any(|tag| tag == "alone") => {
+                    en_block.tags == ko_block.tags && en_block.lines == ko_block.lines
+                }
+                // Other commands: the same commands; only the comments are translated.
+                "sh" => commands(en_block) == commands(ko_block),
+                "mermaid" => {
+                    let shape =
+                        |block: &Block| block.lines.iter().map(|line| skeleton(line)).collect::<Vec<_>>();
+                    shape(en_block) == shape(ko_block)
+                }
+                _ => true,
+            };
+            if !same {
+                problems.push(format!(
+                    "{}:{}: this ```{} block differs from the English one at {}:{}",
+                    shown(&ko),
+                    ko_block.first_line,
+                    ko_block.lang,
+                    shown(&en),
+                    en_block.first_line
+                ));
+            }
+        }
+    }
+    report("Korean blocks that differ from the English", problems);
+}
+
+#[test]
+fn a_diagrams_skeleton_keeps_who_and_how_but_not_the_words() {
+    assert_eq!(skeleton("    A->>K: handshake"), "A->>K");
+    assert_eq!(skeleton("    K-->>A: connect() 반환"), "K-->>A");
+    assert_eq!(skeleton("    Note over K: 큐에 들어감"), "Note over K");
+    assert_eq!(skeleton("    participant A as A (50000)"), "participant A");
+    assert_eq!(
+        skeleton(r#"    C50 -- "handshake done" --> Q1"#),
+        skeleton(r#"    C50 -- "핸드셰이크 완료" --> Q1"#)
+    );
+    assert_eq!(skeleton(r#"    Q2["slot 2: :60000"]"#), "Q2[]");
+    assert_ne!(skeleton("    A->>K: x"), skeleton("    K->>A: x"));
+}
+
 // ---------------------------------------------------------------------------
 // 4. The shape of a chapter
 // ---------------------------------------------------------------------------
 
 #[test]
-fn every_english_chapter_has_a_diagram_and_ends_with_try_it() {
+fn every_chapter_has_a_diagram_and_ends_with_its_commands() {
     let mut problems = Vec::new();
-    for doc in markdown_in(&root().join("docs/en"))
-        .iter()
-        .filter(|doc| is_chapter(doc))
-    {
+    let en = markdown_in(&root().join("docs/en"));
+    let ko = markdown_in(&root().join("docs/ko"));
+    let chapters = en.iter().map(|doc| (doc, "## Try it"));
+    let chapters = chapters.chain(ko.iter().map(|doc| (doc, "## 직접 해 보기")));
+    for (doc, commands_heading) in chapters.filter(|(doc, _)| is_chapter(doc)) {
         let parsed = parse(&read(doc));
         if !parsed.blocks.iter().any(|block| block.lang == "mermaid") {
             problems.push(format!("{}: no ```mermaid diagram", shown(doc)));
@@ -442,9 +599,9 @@ fn every_english_chapter_has_a_diagram_and_ends_with_try_it() {
             .iter()
             .map(|(_, line)| line.trim_end())
             .rfind(|line| line.starts_with("## "));
-        if last_section != Some("## Try it") {
+        if last_section != Some(commands_heading) {
             problems.push(format!(
-                "{}: the last section must be \"## Try it\", not {last_section:?}",
+                "{}: the last section must be \"{commands_heading}\", not {last_section:?}",
                 shown(doc)
             ));
         }
