@@ -60,10 +60,12 @@ fn listen_with_backlog(address: SocketAddr, backlog: i32) -> io::Result<TcpListe
 /// (otherwise the kernel picks an ephemeral port).
 ///
 /// A fixed local port binds the loopback address when the server is on
-/// loopback (the unspecified address otherwise), of the server's family; see
-/// [`connect_from`] for what happens when the port was used a moment ago. A
-/// fixed local port that is the server's own port on this machine is
-/// refused before any socket is made: TCP would connect the client to itself.
+/// loopback (the unspecified address otherwise), of the server's family. A
+/// port used a moment ago may still be held by that connection's TIME_WAIT:
+/// the error then names what may hold it (TIME_WAIT among them, and how long
+/// that lasts) and what to do. A fixed local
+/// port that is the server's own port on this machine is refused before any
+/// socket is made: TCP would connect the client to itself.
 ///
 /// ```no_run
 /// let socket = client::net::connect("127.0.0.1", 12345, Some(50000))?;
@@ -110,6 +112,7 @@ enum Failed {
     Connect(io::Error),
 }
 
+/// Binds `local_port` and connects from it, saying which of the two failed.
 fn connect_from(
     server: SocketAddr,
     local_port: u16,
