@@ -927,7 +927,7 @@ impl<'a> Worker<'a> {
                     if now >= client.deadline {
                         match stage {
                             Stage::Connecting => client.end(End::ConnectTimedOut, shared.tally),
-                            _ => client.time_out(shared.tally),
+                            _ => client.deadline_passed(&mut shared),
                         }
                         at_stage -= 1;
                     }
@@ -1106,6 +1106,24 @@ impl Client {
         self.send(next, token, shared)
     }
 
+    /// The deadline passed with no event for this client. Before counting it
+    /// starved or stalled, asks its socket once: a connection that the server
+    /// closed or reset is counted as that, even if its event never came (under
+    /// Wine, mio's Windows backend has been seen to miss one now and then).
+    fn deadline_passed(&mut self, shared: &mut Shared) {
+        match self.socket.read(&mut shared.scratch[..1]) {
+            Ok(0) => self.lost(End::Closed, shared.tally),
+            Err(error)
+                if error.kind() != io::ErrorKind::WouldBlock
+                    && error.kind() != io::ErrorKind::Interrupted =>
+            {
+                self.lost(End::Reset, shared.tally)
+            }
+            // Nothing, or bytes too late to count: the time-out it is.
+            _ => self.time_out(shared.tally),
+        }
+    }
+
     /// The time-out passed: starved if no reply ever came, stalled otherwise.
     fn time_out(&mut self, tally: &mut Tally) {
         self.end(
@@ -1141,6 +1159,54 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A client mid-run (one reply in) on a real loopback connection, and
+    /// the server's side of it.
+    fn client_mid_run() -> (Client, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let socket = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let (server_side, _) = listener.accept().unwrap();
+        let now = Instant::now();
+        let client = Client {
+            socket: TcpStream::from_std(socket),
+            stage: Stage::Talking,
+            outgoing: Outgoing::Request,
+            written: 0,
+            received: 0,
+            replies: 1,
+            writable_too: false,
+            turn: 0,
+            sent_at: now,
+            deadline: now,
+        };
+        (client, server_side)
+    }
+
+    /// What a client ends as when its deadline passes with no event, after
+    /// `server_side` did what `then` does to the connection.
+    fn at_deadline(then: impl FnOnce(std::net::TcpStream)) -> Tally {
+        let (mut client, server_side) = client_mid_run();
+        then(server_side);
+        let (poll, frames) = (Poll::new().unwrap(), Frames::new("Hello").unwrap());
+        let crowd = Crowd::new("127.0.0.1", 12345, 1, 10).unwrap();
+        let (mut scratch, mut tally, replies) = (vec![0; 64], Tally::default(), AtomicU64::new(0));
+        let mut shared = Shared::new(&crowd, &frames, &poll, &mut scratch, &mut tally, &replies);
+        client.deadline_passed(&mut shared);
+        assert_eq!(client.stage, Stage::Done);
+        tally
+    }
+
+    #[test]
+    fn at_its_deadline_a_client_asks_its_socket_what_became_of_the_server() {
+        // The server closed, and no event ever said so: closed, not stalled.
+        let closed = at_deadline(drop);
+        assert_eq!((closed.closed, closed.stalled), (1, 0), "{closed:?}");
+        // The server is there and silent: stalled.
+        let mut kept = None;
+        let silent = at_deadline(|server_side| kept = Some(server_side));
+        assert_eq!((silent.stalled, silent.closed), (1, 0), "{silent:?}");
+    }
 
     fn histogram(values: impl IntoIterator<Item = u64>) -> Histogram {
         let mut histogram = Histogram::default();
