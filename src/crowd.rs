@@ -1106,10 +1106,10 @@ impl Client {
         self.send(next, token, shared)
     }
 
-    /// The deadline passed with no event for this client. Before counting it
+    /// The deadline passed with no reply for this client. Before counting it
     /// starved or stalled, asks its socket once: a connection that the server
-    /// closed or reset is counted as that, even if its event never came (under
-    /// Wine, mio's Windows backend has been seen to miss one now and then).
+    /// closed or reset just now, after the last poll and before this sweep,
+    /// is counted as what it is.
     fn deadline_passed(&mut self, shared: &mut Shared) {
         match self.socket.read(&mut shared.scratch[..1]) {
             Ok(0) => self.lost(End::Closed, shared.tally),
