@@ -259,7 +259,6 @@ impl Crowd {
         }
 
         start_line.wait();
-        let talking = Instant::now();
         while finished.load(Ordering::Acquire) < workers {
             progress(replies.load(Ordering::Relaxed));
             thread::park_timeout(Duration::from_millis(200));
@@ -277,11 +276,14 @@ impl Crowd {
                 self.server
             );
         }
-        let ended = tally.ended.unwrap_or(talking);
+        // Both measured by the workers: the talking ends after every worker
+        // is done connecting, as the start line makes them wait for each other.
+        let connected_by = tally.connected_by.unwrap_or(started);
+        let ended = tally.ended.unwrap_or(connected_by);
         Ok(tally.report(
             self.clients,
             ended.saturating_duration_since(started),
-            talking.saturating_duration_since(started),
+            connected_by.saturating_duration_since(started),
         ))
     }
 }
@@ -531,6 +533,9 @@ struct Tally {
     connect_error: Option<String>,
     late_replies: u64,
     round_trips: Histogram,
+    /// When every client of the thread had connected or given up: the end of
+    /// its connecting phase, measured by the thread itself.
+    connected_by: Option<Instant>,
     /// When the thread's last client ended.
     ended: Option<Instant>,
 }
@@ -582,6 +587,7 @@ impl Tally {
         }
         self.late_replies += other.late_replies;
         self.round_trips.merge(&other.round_trips);
+        self.connected_by = self.connected_by.max(other.connected_by);
         self.ended = self.ended.max(other.ended);
     }
 
@@ -839,6 +845,7 @@ impl<'a> Worker<'a> {
             }
         }
         worker.drive(Stage::Connecting, &AtomicU64::new(0))?;
+        worker.tally.connected_by = Some(Instant::now());
         Ok(worker)
     }
 
