@@ -656,16 +656,10 @@ fn units() -> Units {
 }
 
 /// The most open files a process may have here: the hard limit, to which
-/// the servers raise their own (`Max open files` in /proc/self/limits).
+/// the servers raise their own, as this does.
 fn open_file_limit() -> String {
-    std::fs::read_to_string("/proc/self/limits")
-        .ok()
-        .and_then(|limits| {
-            let line = limits.lines().find(|line| line.starts_with("Max open files"))?;
-            // "Max open files  <soft>  <hard>  files"
-            line.split_whitespace().nth(4).map(str::to_string)
-        })
-        .unwrap_or_else(|| "an unknown number".to_string())
+    client::net::raise_open_file_limit()
+        .map_or_else(|| "an unknown number".to_string(), |limit| limit.to_string())
 }
 
 /// Compiles the Java server into the target directory; returns the class path.

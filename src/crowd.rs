@@ -184,9 +184,8 @@ impl Crowd {
                 ports.count()
             );
         }
-        // `None` where the system has no such limit (Windows); an unlimited
-        // one (RLIM_INFINITY) is `u64::MAX`.
-        if let Some(limit) = client::net::raise_open_file_limit().filter(|&limit| limit != u64::MAX) {
+        // `None` where the system has no such limit (Windows).
+        if let Some(limit) = client::net::raise_open_file_limit() {
             let needed = self.open_files_needed();
             if needed > limit {
                 bail!(
@@ -389,18 +388,19 @@ impl Frames {
             );
         }
         Ok(Frames {
-            request: frame(message)?,
-            reply: frame(&format!("{message}{REPLY_SUFFIX}"))?,
-            exit: frame("exit")?,
+            request: frame(message),
+            reply: frame(&format!("{message}{REPLY_SUFFIX}")),
+            exit: frame("exit"),
         })
     }
 }
 
-/// The bytes `write_utf` would send for `message`.
-fn frame(message: &str) -> Result<Vec<u8>> {
+/// The bytes `write_utf` would send for `message`, whose length
+/// [`Frames::new`] has checked.
+fn frame(message: &str) -> Vec<u8> {
     let mut bytes = Vec::new();
-    write_utf(&mut bytes, message).context("the message does not fit in one frame")?;
-    Ok(bytes)
+    write_utf(&mut bytes, message).expect("a checked length fits in a frame, and a Vec takes any write");
+    bytes
 }
 
 /// The local ports this system gives outgoing connections.
@@ -451,24 +451,7 @@ fn parse_port_range(text: &str) -> Option<(u16, u16)> {
 #[cfg(target_os = "macos")]
 fn ephemeral_ports() -> PortRange {
     fn sysctl(name: &std::ffi::CStr) -> Option<u16> {
-        let mut value: libc::c_int = 0;
-        let mut size = std::mem::size_of::<libc::c_int>();
-        // SAFETY: these sysctls are C ints, and `value` is one, `size` bytes
-        // long; nothing new is set (the new value's pointer is null).
-        let status = unsafe {
-            libc::sysctlbyname(
-                name.as_ptr(),
-                (&mut value as *mut libc::c_int).cast(),
-                &mut size,
-                std::ptr::null_mut(),
-                0,
-            )
-        };
-        if status == 0 {
-            u16::try_from(value).ok()
-        } else {
-            None
-        }
+        u16::try_from(client::net::sysctl_int(name)?).ok()
     }
     match (
         sysctl(c"net.inet.ip.portrange.first"),
@@ -886,7 +869,10 @@ impl<'a> Worker<'a> {
         let mut at_stage = self.clients.iter().filter(|client| client.stage == stage).count();
         // Clients to read again: each took one reply and sent its next
         // request, but did not read on to `WouldBlock` (see `read_replies`).
+        // Two lists that trade places each turn, so that neither allocates
+        // once it has grown: this turn's, and the next one's.
         let mut again: Vec<usize> = Vec::new();
+        let mut this_turn: Vec<usize> = Vec::new();
         while at_stage > 0 {
             // With clients to read again, only look for new events: no wait.
             let wait = if again.is_empty() { SWEEP } else { Duration::ZERO };
@@ -907,7 +893,8 @@ impl<'a> Worker<'a> {
             self.turns += 1;
             let turn = self.turns;
             let with_events = self.events.iter().map(|event| event.token().0);
-            for index in with_events.chain(std::mem::take(&mut again)) {
+            std::mem::swap(&mut again, &mut this_turn);
+            for index in with_events.chain(this_turn.drain(..)) {
                 let client = &mut self.clients[index];
                 if client.stage != stage || client.turn == turn {
                     continue;

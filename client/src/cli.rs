@@ -167,8 +167,15 @@ fn output_failed(error: io::Error) -> io::Error {
     io::Error::new(error.kind(), OutputFailed(error))
 }
 
-/// Whether `error` is standard output found closed.
-fn output_closed(error: &anyhow::Error) -> bool {
+/// Whether `error` is standard output found closed (written through
+/// [`stdout`]): what [`finish`] ends quietly on.
+///
+/// ```
+/// // A broken pipe on a socket is not standard output's.
+/// let socket: anyhow::Error = std::io::Error::from(std::io::ErrorKind::BrokenPipe).into();
+/// assert!(!client::cli::output_closed(&socket));
+/// ```
+pub fn output_closed(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause.downcast_ref::<io::Error>().is_some_and(|error| {
             error.kind() == io::ErrorKind::BrokenPipe

@@ -288,6 +288,27 @@ pub fn raise_open_file_limit() -> Option<u64> {
     }
 }
 
+/// A macOS sysctl whose value is a C int, such as `kern.num_taskthreads`
+/// (a process's most threads) or `net.inet.ip.portrange.first`; `None` if
+/// it cannot be read.
+#[cfg(target_os = "macos")]
+pub fn sysctl_int(name: &std::ffi::CStr) -> Option<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut size = std::mem::size_of::<libc::c_int>();
+    // SAFETY: the name is a NUL-terminated string; `value` and `size`
+    // describe a writable c_int, and no new value is set (null, 0).
+    let status = unsafe {
+        libc::sysctlbyname(
+            name.as_ptr(),
+            (&mut value as *mut libc::c_int).cast(),
+            &mut size,
+            std::ptr::null_mut(),
+            0,
+        )
+    };
+    (status == 0).then_some(value)
+}
+
 /// The open-file limit in force (the soft limit); `None` where the system
 /// has no such limit (Windows).
 pub fn open_file_limit() -> Option<u64> {

@@ -86,23 +86,8 @@ fn thread_limit() -> Option<(u64, Limit)> {
 /// macOS: the threads a process may have, `kern.num_taskthreads`.
 #[cfg(target_os = "macos")]
 fn thread_limit() -> Option<(u64, Limit)> {
-    let mut threads: libc::c_int = 0;
-    let mut size = std::mem::size_of::<libc::c_int>();
-    // SAFETY: the name is a NUL-terminated string; `threads` and `size`
-    // describe a writable c_int, and no new value is set (null, 0).
-    let status = unsafe {
-        libc::sysctlbyname(
-            c"kern.num_taskthreads".as_ptr(),
-            (&mut threads as *mut libc::c_int).cast(),
-            &mut size,
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    if status != 0 || threads <= 0 {
-        return None;
-    }
-    let threads = threads as u64;
+    let threads = client::net::sysctl_int(c"kern.num_taskthreads")?;
+    let threads = u64::try_from(threads).ok().filter(|&threads| threads > 0)?;
     // The main thread, and the runtime's, are not sessions.
     Some((threads.saturating_sub(2), Limit::Threads(threads)))
 }

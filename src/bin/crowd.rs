@@ -81,7 +81,7 @@ fn run(args: &Args) -> Result<()> {
     match (show(&report, args.json), report.failure()) {
         // Standard output closed early (`crowd | head -1`): the reader has
         // what it wanted, but the status still says how the run went.
-        (Err(error), Some(what)) if output_closed(&error) => Err(anyhow!(what)),
+        (Err(error), Some(what)) if client::cli::output_closed(&error) => Err(anyhow!(what)),
         (Err(error), _) => Err(error),
         (Ok(()), Some(what)) => Err(anyhow!(what)),
         (Ok(()), None) => Ok(()),
@@ -100,13 +100,6 @@ fn show(report: &Report, json: bool) -> Result<()> {
     }
     out.flush()?;
     Ok(())
-}
-
-/// Whether `error` is a write to a pipe whose reader has gone.
-fn output_closed(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.downcast_ref::<io::Error>().map(io::Error::kind) == Some(io::ErrorKind::BrokenPipe)
-    })
 }
 
 fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {

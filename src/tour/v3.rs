@@ -63,7 +63,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
     tour.expect_log("[session-2] session ended")?;
 
     let crowd = |port| Crowd::new("127.0.0.1", port, CROWD_CLIENTS, CROWD_MESSAGES);
-    let timeout = crowd(port)?.timeout.as_secs_f64();
+    let timeout = socket_lesson::crowd::DEFAULT_TIMEOUT.as_secs_f64();
     tour.say(
         &format!(
             "Last, a crowd: {CROWD_CLIENTS} clients connect at once and send {CROWD_MESSAGES} messages \
