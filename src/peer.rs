@@ -117,9 +117,7 @@ impl Peer {
         let arrived = self.input.fill_buf().map(|bytes| bytes.to_vec());
         self.socket.set_read_timeout(Some(PATIENCE))?;
         match arrived {
-            Err(error) if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                Ok(())
-            }
+            Err(error) if client::net::is_time_out(&error) => Ok(()),
             Ok(bytes) if bytes.is_empty() => bail!("expected silence, but the server closed the connection"),
             Ok(bytes) => bail!(
                 "expected silence, but {} bytes arrived: {bytes:02X?}",

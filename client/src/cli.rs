@@ -87,15 +87,24 @@ impl ClientArgs {
     }
 }
 
-/// `--timeout`'s value: a positive number of seconds, whole or not.
-fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
-    let seconds: f64 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    match std::time::Duration::try_from_secs_f64(seconds) {
-        Ok(duration) if !duration.is_zero() => Ok(duration),
-        _ => Err(format!("{text} is not a positive, finite number of seconds")),
-    }
+/// A flag's number of seconds (`--timeout`, server-v3's `--idle-timeout`):
+/// positive, whole or not, and no more than a `Duration` holds.
+///
+/// ```
+/// use std::time::Duration;
+/// use client::cli::parse_seconds;
+///
+/// assert_eq!(parse_seconds("0.5"), Ok(Duration::from_millis(500)));
+/// for refused in ["0", "-1", "soon", "1e20", "inf"] {
+///     assert!(parse_seconds(refused).is_err(), "{refused}");
+/// }
+/// ```
+pub fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|seconds| std::time::Duration::try_from_secs_f64(seconds).ok())
+        .filter(|duration| !duration.is_zero())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds (such as 5 or 0.5)"))
 }
 
 /// Turns a program's result into its exit status: success, or one line on

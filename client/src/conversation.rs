@@ -13,19 +13,20 @@ use crate::protocol::{encode, read_utf, MAX_FRAME_PAYLOAD};
 use crate::text::shown;
 
 /// After its last message, waits for the server to close the connection, at
-/// most `wait`, reporting anything else it still sends (a message nobody
-/// asked for).
+/// most `wait` (and no longer than the client's `--timeout`, if it has one),
+/// reporting anything else it still sends (a message nobody asked for).
 ///
 /// The side that closes first keeps the connection in TIME_WAIT. The one
 /// that said goodbye should let the other close: then the server keeps
 /// TIME_WAIT, and this client's `--local-port` is free for its next run at
 /// once, instead of being held while our half-closed connection waits.
 pub fn let_the_server_close_first(
-    socket: &TcpStream,
     input: &mut BufReader<&TcpStream>,
     wait: Duration,
+    timeout: Option<Duration>,
 ) -> io::Result<()> {
-    let deadline = Instant::now() + wait;
+    let socket = *input.get_ref();
+    let deadline = Instant::now() + timeout.map_or(wait, |timeout| timeout.min(wait));
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -81,10 +82,4 @@ pub fn closed_without_replying(message: &str) -> anyhow::Error {
     } else {
         anyhow!("the server closed the connection without replying")
     }
-}
-
-/// Whether a read failed because its time-out passed: `WouldBlock` on Unix,
-/// `TimedOut` on Windows.
-pub fn is_time_out(error: &io::Error) -> bool {
-    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
 }

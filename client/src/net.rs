@@ -288,6 +288,19 @@ pub fn raise_open_file_limit() -> Option<u64> {
     }
 }
 
+/// Whether a read failed because the socket's read time-out passed:
+/// `WouldBlock` on Unix, `TimedOut` on Windows.
+///
+/// ```
+/// use std::io::{Error, ErrorKind};
+///
+/// assert!(client::net::is_time_out(&Error::from(ErrorKind::WouldBlock)));
+/// assert!(!client::net::is_time_out(&Error::from(ErrorKind::ConnectionReset)));
+/// ```
+pub fn is_time_out(error: &io::Error) -> bool {
+    matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+}
+
 /// A macOS sysctl whose value is a C int, such as `kern.num_taskthreads`
 /// (a process's most threads) or `net.inet.ip.portrange.first`; `None` if
 /// it cannot be read.

@@ -31,35 +31,19 @@ pub const SHOWN_CHARS: usize = 200;
 /// assert!(shown(&long).to_string().ends_with("… (65535 bytes in all)"));
 /// ```
 pub fn shown(text: &str) -> Shown<'_> {
-    Shown {
-        text,
-        limit: SHOWN_CHARS,
-    }
-}
-
-/// `text` escaped, whole, however long; see [`shown`].
-///
-/// ```
-/// assert_eq!(client::text::escaped("tab\there").to_string(), r"tab\there");
-/// ```
-pub fn escaped(text: &str) -> Shown<'_> {
-    Shown {
-        text,
-        limit: usize::MAX,
-    }
+    Shown { text }
 }
 
 /// Peer text ready to display; see [`shown`].
 #[derive(Debug, Clone, Copy)]
 pub struct Shown<'a> {
     text: &'a str,
-    limit: usize,
 }
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut characters = self.text.chars();
-        for character in characters.by_ref().take(self.limit) {
+        for character in characters.by_ref().take(SHOWN_CHARS) {
             match character {
                 '\\' => f.write_str("\\\\")?,
                 character if is_hidden(character) => write!(f, "{}", character.escape_debug())?,
@@ -120,6 +104,5 @@ mod tests {
         let drawn = shown(&text).to_string();
         assert!(drawn.starts_with(&"가".repeat(SHOWN_CHARS)), "{drawn}");
         assert!(drawn.ends_with("… (900 bytes in all)"), "{drawn}");
-        assert_eq!(escaped(&text).to_string(), text);
     }
 }

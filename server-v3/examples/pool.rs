@@ -61,7 +61,7 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
     let ready = pool.ready.clone();
     let waker = AcceptWaker::new(address)?;
     stop.on_ctrl_c(move || {
-        let _ = ready.try_send(None);
+        let _ = ready.try_send(Word::Stop);
         waker.wake();
     })?;
 
@@ -90,7 +90,10 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
     }
 
     drop(listener);
-    info!("shutting down: closing {}", shared::sessions_word(registry.len()));
+    info!(
+        "shutting down: closing {}",
+        server_v3::sessions_word(registry.len())
+    );
     registry.shut_down_all();
     for number in registry.wait_until_empty(SESSIONS_END_WITHIN) {
         warn!("worker-{number}'s session did not end within {SESSIONS_END_WITHIN:?}; leaving it");
@@ -107,10 +110,18 @@ struct Pool {
     /// Connections for the workers. `None` once the pool is dropped: the
     /// workers' `recv` then fails, and they end.
     connections: Option<SyncSender<TcpStream>>,
-    /// `Some(worker)` each time a worker is ready for a connection; `None`
-    /// from Ctrl-C, to wake the accepting thread.
-    ready: SyncSender<Option<usize>>,
-    free: Receiver<Option<usize>>,
+    /// A word each time a worker is ready for a connection, or from Ctrl-C
+    /// to wake the accepting thread.
+    ready: SyncSender<Word>,
+    free: Receiver<Word>,
+}
+
+/// What the accepting thread hears while it waits for a free worker.
+enum Word {
+    /// A worker is ready for a connection.
+    Free,
+    /// Ctrl-C: stop accepting.
+    Stop,
 }
 
 impl Pool {
@@ -130,7 +141,7 @@ impl Pool {
                 .name(format!("worker-{number}"))
                 .stack_size(server_v3::SESSION_STACK_SIZE)
                 .spawn(move || loop {
-                    let _ = ready.send(Some(number));
+                    let _ = ready.send(Word::Free);
                     // The lock is held only while waiting for a connection,
                     // as in the Rust Book's pool.
                     let next = waiting.lock().map(|connections| connections.recv());
@@ -151,12 +162,12 @@ impl Pool {
 
     /// Waits until a worker is free; `false` when woken by Ctrl-C instead.
     fn wait_for_a_free_worker(&self) -> bool {
-        matches!(self.free.recv(), Ok(Some(_)))
+        matches!(self.free.recv(), Ok(Word::Free))
     }
 
     /// Puts back the word of a free worker that got no connection.
     fn worker_still_free(&self) {
-        let _ = self.ready.try_send(Some(0));
+        let _ = self.ready.try_send(Word::Free);
     }
 
     /// Gives the free worker its connection.
@@ -180,12 +191,8 @@ fn serve_one(socket: &TcpStream, worker: usize, registry: &Registry, stop: &Stop
             return;
         }
     };
-    match server_v2::session(socket) {
-        _ if stop.requested() => info!("session ended: server shutting down"),
-        Ok(end) => info!("session ended: {end}"),
-        Err(failure) => warn!("session ended: {failure}"),
-    }
-    shared::drain(socket);
+    let ended = server_v2::session(socket);
+    shared::end_session(socket, ended, stop);
 }
 
 impl Drop for Pool {

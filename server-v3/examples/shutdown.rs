@@ -26,7 +26,8 @@ use std::thread;
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
-use shared::{sessions_word, AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
+use server_v3::sessions_word;
+use shared::{AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
 
 /// server-v3 with an orderly shutdown (the course's V6): Ctrl-C closes every
 /// session, each client reads the end of the stream, and the server exits 0.
@@ -88,15 +89,7 @@ fn serve(listener: TcpListener) -> Result<()> {
             .spawn(move || {
                 let _registered = registered;
                 let ended = server_v2::session(&socket);
-                if stop.requested() {
-                    info!("session ended: server shutting down");
-                } else {
-                    match ended {
-                        Ok(end) => info!("session ended: {end}"),
-                        Err(failure) => warn!("session ended: {failure}"),
-                    }
-                }
-                shared::drain(&socket);
+                shared::end_session(&socket, ended, &stop);
                 // Dropped here, in reverse order: `_registered` takes the
                 // session out of the registry; then `socket` closes.
             });

@@ -108,10 +108,10 @@ impl fmt::Display for Capacity {
                  thread and a socket, bounded by memory",
             );
         };
-        let sessions_word = if sessions == 1 { "session" } else { "sessions" };
         write!(
             f,
-            "room for {sessions} {sessions_word} at once, one thread each: "
+            "room for {} at once, one thread each: ",
+            crate::sessions_word(sessions)
         )?;
         match self.limit {
             Limit::OpenFiles(files) => write!(
@@ -176,10 +176,8 @@ impl Slots {
         match tokens.try_recv() {
             Ok(()) => {}
             Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                let open = match self.capacity {
-                    1 => "1 session is".to_string(),
-                    capacity => format!("{capacity} sessions are"),
-                };
+                let verb = if self.capacity == 1 { "is" } else { "are" };
+                let open = format!("{} {verb}", crate::sessions_word(self.capacity));
                 warn!("full: {open} open; new clients wait in the accept queue until one ends");
                 // Cannot fail either: `give_back` is a sender that lives as
                 // long as `tokens`.

@@ -6,7 +6,9 @@
 //! that connects is answered.
 //!
 //! The lesson is [`serve`], in this file: take a session slot, accept, start
-//! a thread. Two policies live beside it, out of the lesson's way:
+//! a thread that runs server-v2's session. Beside it, out of the lesson's
+//! way: the session's idle time-out and how its end is logged
+//! (`run_session`), and two policies:
 //! - `capacity`: how many sessions this process can hold at once, from the
 //!   limits this system really sets, and the slots that keep the server
 //!   within them;
@@ -14,8 +16,7 @@
 //!   or a lack of file descriptors, and which mean the listening socket is
 //!   broken.
 
-use std::io;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
@@ -91,16 +92,7 @@ pub fn serve(listener: TcpListener, options: &Options) -> Result<()> {
             .stack_size(SESSION_STACK_SIZE)
             .spawn(move || {
                 let _slot = slot;
-                // With an idle time-out, a read that waits longer than it
-                // fails, and the session ends instead of holding its thread.
-                let ended = match socket.set_read_timeout(idle_timeout) {
-                    Ok(()) => server_v2::session(&socket),
-                    Err(failure) => Err(SessionError::Receive(failure.into())),
-                };
-                match ended {
-                    Ok(end) => info!("session ended: {end}"),
-                    Err(failure) => warn!("session ended: {}", why(&failure, idle_timeout)),
-                }
+                run_session(&socket, idle_timeout);
                 // `socket` and `_slot` are dropped here, however the session
                 // ended: dropping the socket closes it, dropping the slot
                 // gives it back. The Java lesson needs two more versions (a
@@ -115,13 +107,38 @@ pub fn serve(listener: TcpListener, options: &Options) -> Result<()> {
     }
 }
 
+/// `1 session`, `3 sessions`: a count of sessions in words, for the log.
+///
+/// ```
+/// assert_eq!(server_v3::sessions_word(1), "1 session");
+/// assert_eq!(server_v3::sessions_word(3), "3 sessions");
+/// ```
+pub fn sessions_word(count: usize) -> String {
+    match count {
+        1 => "1 session".to_string(),
+        count => format!("{count} sessions"),
+    }
+}
+
+/// server-v2's session on `socket`, and its end logged. With an idle
+/// time-out, a read that waits longer than it fails, and the session ends
+/// instead of holding its thread.
+fn run_session(socket: &TcpStream, idle_timeout: Option<Duration>) {
+    let ended = match socket.set_read_timeout(idle_timeout) {
+        Ok(()) => server_v2::session(socket),
+        Err(failure) => Err(SessionError::Receive(failure.into())),
+    };
+    match ended {
+        Ok(end) => info!("session ended: {end}"),
+        Err(failure) => warn!("session ended: {}", why(&failure, idle_timeout)),
+    }
+}
+
 /// Why a session failed, in words: the idle time-out by name, any other
 /// failure as `session` says it.
 fn why(failure: &SessionError, idle_timeout: Option<Duration>) -> String {
     match (failure, idle_timeout) {
-        (SessionError::Receive(ProtocolError::Io(error)), Some(idle))
-            if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
-        {
+        (SessionError::Receive(ProtocolError::Io(error)), Some(idle)) if client::net::is_time_out(error) => {
             format!(
                 "the client sent nothing for {} s (--idle-timeout)",
                 idle.as_secs_f64()

@@ -13,7 +13,7 @@ struct Args {
     server: client::cli::ServerArgs,
     /// End a session whose client sends nothing for this many seconds;
     /// default: wait for ever, as the lesson does.
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", value_parser = client::cli::parse_seconds)]
     idle_timeout: Option<Duration>,
 }
 
@@ -25,12 +25,4 @@ fn main() -> ExitCode {
     client::cli::run_server("server-v3", &args.server, |listener| {
         server_v3::serve(listener, &options)
     })
-}
-
-/// A positive number of seconds, fractions allowed (`0.5`).
-fn parse_seconds(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds.is_finite() => Ok(Duration::from_secs_f64(seconds)),
-        _ => Err(format!("{text:?} is not a positive number of seconds")),
-    }
 }

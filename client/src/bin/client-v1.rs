@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use client::conversation::{closed_without_replying, is_time_out, let_the_server_close_first, no_reply};
+use client::conversation::{closed_without_replying, let_the_server_close_first, no_reply};
+use client::net::is_time_out;
 use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
 use log::info;
@@ -48,11 +49,7 @@ fn run(args: &Args) -> Result<()> {
     // server-v1 closes right behind its reply: listen a moment for that, so
     // that the server, closing first, keeps the TIME_WAIT. (server-v2 and
     // v3 wait for the client to close: for them this costs the moment.)
-    let wait = args
-        .server
-        .timeout
-        .map_or(GOODBYE, |timeout| timeout.min(GOODBYE));
-    let_the_server_close_first(&socket, &mut input, wait)?;
+    let_the_server_close_first(&mut input, GOODBYE, args.server.timeout)?;
     info!("closing");
     Ok(())
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use client::cli::ClientArgs;
-use client::conversation::{closed_without_replying, is_time_out, let_the_server_close_first, no_reply};
+use client::conversation::{closed_without_replying, let_the_server_close_first, no_reply};
+use client::net::is_time_out;
 use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
 use log::{info, warn};
@@ -78,11 +79,7 @@ fn run(args: &Args) -> Result<()> {
 
     // After `exit`, the server closes: let it close first (see
     // client::conversation), a moment at most.
-    let wait = args
-        .server
-        .timeout
-        .map_or(GOODBYE, |timeout| timeout.min(GOODBYE));
-    let_the_server_close_first(&socket, &mut input, wait)?;
+    let_the_server_close_first(&mut input, GOODBYE, args.server.timeout)?;
     info!("closing");
     Ok(())
 }

@@ -13,6 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+use log::{info, warn};
+use server_v2::{SessionEnd, SessionError};
+
 /// How long a server waits for its sessions to end once it has shut their
 /// connections down. They end at once; the bound is for one that does not.
 pub const SESSIONS_END_WITHIN: Duration = Duration::from_secs(3);
@@ -158,6 +161,18 @@ impl AcceptWaker {
     }
 }
 
+/// Logs how a session on `socket` ended, `ended` as server-v2's session
+/// returned it, or the shutdown when one was asked for; then empties the
+/// socket (see [`drain`]) so that it closes in order.
+pub fn end_session(socket: &TcpStream, ended: Result<SessionEnd, SessionError>, stop: &Stop) {
+    match ended {
+        _ if stop.requested() => info!("session ended: server shutting down"),
+        Ok(end) => info!("session ended: {end}"),
+        Err(failure) => warn!("session ended: {failure}"),
+    }
+    drain(socket);
+}
+
 /// Reads and drops what the client may still have sent. A socket closed
 /// with unread bytes makes the kernel reset the connection (RST) instead
 /// of closing it in order (FIN): emptied first, it closes in order.
@@ -165,13 +180,5 @@ pub fn drain(mut socket: &TcpStream) {
     if socket.set_nonblocking(true).is_ok() {
         let mut scrap = [0u8; 4096];
         while matches!(socket.read(&mut scrap), Ok(read) if read > 0) {}
-    }
-}
-
-/// `1 session`, `3 sessions`: a count of sessions in words.
-pub fn sessions_word(count: usize) -> String {
-    match count {
-        1 => "1 session".to_string(),
-        count => format!("{count} sessions"),
     }
 }
