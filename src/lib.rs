@@ -14,6 +14,7 @@
 //!   slots, the server's sockets from `accept()`, the clients.
 //! - [`crowd`]: many clients at once, to compare the servers and measure
 //!   them.
+//! - [`peer`]: one client speaking the protocol, for the tour and the tests.
 //! - [`term`]: what the terminal can show (colour, box characters, width).
 //!
 //! The programs built from it:
@@ -21,7 +22,9 @@
 //! - `socket-lesson` (`cargo run`): the tour, which runs each server in this
 //!   process and narrates what happens;
 //! - `peek` (`cargo run --bin peek`): the kernel's view of one port;
-//! - `crowd` (`cargo run --bin crowd`): a crowd of clients and what each got.
+//! - `crowd` (`cargo run --bin crowd`): a crowd of clients and what each got;
+//! - `lab` (`cargo run --bin lab`): a server whose calls (accept, read,
+//!   write, close) you make by hand, with the picture after each.
 
 pub mod crowd;
 pub mod kernel;
@@ -36,4 +39,20 @@ pub enum Lang {
     En,
     /// Korean (한국어), the language of the original lesson.
     Ko,
+}
+
+impl Lang {
+    /// The text in this language, of the two given.
+    ///
+    /// ```
+    /// use socket_lesson::Lang;
+    ///
+    /// assert_eq!(Lang::Ko.pick("queue", "큐"), "큐");
+    /// ```
+    pub fn pick<T>(self, en: T, ko: T) -> T {
+        match self {
+            Lang::En => en,
+            Lang::Ko => ko,
+        }
+    }
 }

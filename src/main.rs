@@ -48,7 +48,8 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let tour = Narrator::new(args.lang, args.pause, args.ascii);
     // As the servers and crowd do: each connection is an open file, and the
-    // crowd opens forty of them at once on each side.
+    // tour holds both ends of the crowd's connections in this one process.
+    // server-v3, run here, reads the limit for its capacity and logs it.
     client::net::raise_open_file_limit();
     let steps = match args.step {
         Some(step) => vec![step],

@@ -12,9 +12,11 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use client::protocol::{read_utf, write_utf, ProtocolError};
 
-/// The longest a [`Peer`] waits for a reply before its read fails: long
+/// The longest a wait for something that takes well under a second on
+/// loopback may last before it counts as a failure: a [`Peer`]'s reply, and
+/// the tour's waits for a log line or a fact in the kernel's table. Long
 /// enough for the slowest machine, short enough that a server that never
-/// answers fails a test instead of hanging it.
+/// answers fails a test (or the tour) instead of hanging it.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A client connection to a server, speaking the protocol.
@@ -79,7 +81,7 @@ impl Peer {
     /// Sends one message as one frame; returns the frame's size in bytes.
     pub fn send(&mut self, message: &str) -> Result<usize, ProtocolError> {
         write_utf(&mut self.socket, message)?;
-        Ok(2 + client::protocol::encode(message).len())
+        Ok(client::protocol::frame_len(message))
     }
 
     /// Sends raw bytes, frame or not.

@@ -166,10 +166,7 @@ impl<'a> Picture<'a> {
     }
 
     fn say(&self, en: impl Into<String>, ko: impl Into<String>) -> String {
-        match self.lang {
-            Lang::En => en.into(),
-            Lang::Ko => ko.into(),
-        }
+        self.lang.pick(en.into(), ko.into())
     }
 
     /// The picture, as lines of text ending in `\n`.
@@ -224,7 +221,7 @@ impl<'a> Picture<'a> {
         let closed = at(Stage::Closed);
 
         body.push(Line::painted(self.queue_headline(listener), QUEUE));
-        if let Some(order) = self.queue_order_line(listener, queued.len()) {
+        if let Some(order) = self.queue_order_line(&queued) {
             body.push(Line::plain(order));
         }
         if unsure.is_empty() {
@@ -337,10 +334,10 @@ impl<'a> Picture<'a> {
 
     /// The line under the queue's: whether the order drawn is the order the
     /// connections came in. Nothing to say for fewer than two.
-    fn queue_order_line(&self, listener: &ListenerView, queued_rows: usize) -> Option<String> {
-        if queued_rows < 2 {
+    fn queue_order_line(&self, queued: &[&ConnectionView]) -> Option<String> {
+        if queued.len() < 2 {
             None
-        } else if self.order_known(listener) {
+        } else if self.order_known(queued) {
             Some(self.say(
                 "oldest first: accept() takes the one on the left",
                 "먼저 온 순서대로: accept()는 왼쪽부터 꺼냅니다",
@@ -369,13 +366,9 @@ impl<'a> Picture<'a> {
         }
     }
 
-    /// Whether the caller knows the order of every connection queued here.
-    fn order_known(&self, listener: &ListenerView) -> bool {
-        listener
-            .connections
-            .iter()
-            .filter(|c| self.stage_of(c) == Stage::Queued)
-            .all(|c| self.known.queue_order.contains(&c.client))
+    /// Whether the caller knows the order of every connection in `queued`.
+    fn order_known(&self, queued: &[&ConnectionView]) -> bool {
+        queued.iter().all(|c| self.known.queue_order.contains(&c.client))
     }
 
     /// `queued` in the known order, the unknown ones after by address.

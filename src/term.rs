@@ -1,8 +1,8 @@
 //! What the terminal can show: colour, box-drawing characters, its width.
 //!
-//! Each instrument asks once, at start, and draws accordingly: plain text
+//! Each instrument asks once, at start, and draws accordingly: no colour
 //! when its output goes to a file or a pipe, so that what a test or a learner
-//! saves is readable anywhere.
+//! saves holds no escape sequences.
 
 use std::io::IsTerminal;
 

@@ -239,6 +239,21 @@ fn read_on_an_empty_buffer_blocks_until_the_client_sends() {
     );
 }
 
+/// A message is shown escaped once: a forged line stays on one line, and a
+/// backslash is shown as two, not four.
+#[test]
+fn a_message_read_is_shown_escaped_once() {
+    let mut lab = Lab::start();
+    let mut client = Peer::connect(lab.port()).unwrap();
+    lab.call("accept");
+    client.send("a\\b\n[ main] forged").unwrap();
+    let read = lab.call("read 1");
+    assert_eq!(
+        read.said(),
+        r#"read_utf() returned "a\\b\n[ main] forged": 20 bytes taken from socket 1's receive buffer"#
+    );
+}
+
 #[test]
 #[cfg_attr(
     windows,

@@ -182,6 +182,17 @@ fn cut_short(error: io::Error) -> ProtocolError {
     }
 }
 
+/// How many bytes [`write_utf`] sends for `message`: the 2-byte length and
+/// the encoded payload.
+///
+/// ```
+/// assert_eq!(client::protocol::frame_len("Hello"), 7);
+/// assert_eq!(client::protocol::frame_len("\0"), 4); // NUL takes two bytes
+/// ```
+pub fn frame_len(message: &str) -> usize {
+    2 + encode(message).len()
+}
+
 /// Encodes `text` as Java's modified UTF-8 (the payload of a frame, without
 /// the length).
 ///

@@ -77,7 +77,8 @@ fn run(args: &Args) -> Result<()> {
             }
             out.queue(terminal::Clear(terminal::ClearType::FromCursorDown))?;
         } else {
-            // Not a terminal: one frame after another.
+            // Not a terminal, or no colour wanted (NO_COLOR): one frame
+            // after another.
             writeln!(out, "{frame}")?;
         }
         out.flush()?;
@@ -92,8 +93,8 @@ fn draw(view: &PortView, picture: bool, style: Style) -> String {
         return view.to_string();
     }
     let mut text = Picture::new(view, &Known::default(), style, Lang::En).draw();
-    if !view.not_reported.is_empty() {
-        text += &format!("not reported by {}: {}\n", view.system, view.not_reported);
+    if let Some(line) = view.not_reported_line() {
+        text += &format!("{line}\n");
     }
     text
 }

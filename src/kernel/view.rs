@@ -167,6 +167,13 @@ impl PortView {
         }
     }
 
+    /// One line saying what this system's table leaves out, for beneath a
+    /// picture; `None` where it reports everything the lesson shows.
+    pub fn not_reported_line(&self) -> Option<String> {
+        (!self.not_reported.is_empty())
+            .then(|| format!("not reported by {}: {}", self.system, self.not_reported))
+    }
+
     /// Whether something listens on the port.
     pub fn listening(&self) -> bool {
         !self.listeners.is_empty()
@@ -189,16 +196,12 @@ impl PortView {
     /// program that shows both reads again until they agree.
     pub fn is_consistent(&self) -> bool {
         self.listeners.iter().all(|listener| {
-            let at = |stage: Stage| {
-                listener
-                    .connections
-                    .iter()
-                    .filter(|connection| connection.stage == stage)
-                    .count() as u32
-            };
             // Where the system does not say which connections are queued,
             // the queue can hold at most the open ones.
-            let (queued, maybe) = (at(Stage::Queued), at(Stage::QueuedOrAccepted));
+            let (queued, maybe) = (
+                listener.count(Stage::Queued),
+                listener.count(Stage::QueuedOrAccepted),
+            );
             listener
                 .queue
                 .waiting
@@ -291,19 +294,16 @@ impl ListenerView {
     /// On Linux, a connection reset or closed while it waits leaves the
     /// table but stays in the queue. 0 where it cannot be known.
     pub fn unlisted(&self) -> u32 {
-        let known_queued = self
-            .connections
-            .iter()
-            .all(|c| c.stage != Stage::QueuedOrAccepted);
-        let queued = self
-            .connections
-            .iter()
-            .filter(|c| c.stage == Stage::Queued)
-            .count() as u32;
+        let known_queued = self.count(Stage::QueuedOrAccepted) == 0;
         match self.queue.waiting {
-            Some(waiting) if known_queued => waiting.saturating_sub(queued),
+            Some(waiting) if known_queued => waiting.saturating_sub(self.count(Stage::Queued)),
             _ => 0,
         }
+    }
+
+    /// How many of its connections are at `stage`.
+    fn count(&self, stage: Stage) -> u32 {
+        self.connections.iter().filter(|c| c.stage == stage).count() as u32
     }
 
     /// The listener's line: its address and its queue, in words.
@@ -364,9 +364,7 @@ impl fmt::Display for PortView {
                     (false, _) => "-".to_string(),
                     (true, unread) => count(unread),
                 };
-                unknown |= connection.stage == Stage::QueuedOrAccepted
-                    || connection.server_unread.is_none()
-                    || listener.queue.waiting.is_none();
+                unknown |= connection.stage == Stage::QueuedOrAccepted || connection.server_unread.is_none();
                 writeln!(
                     f,
                     "{:<width$}  {:<8}  {:>13}  {:>13}  {}",

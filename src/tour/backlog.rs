@@ -100,7 +100,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
         "이제 투어가 accept()를 호출합니다. accept()는 큐의 맨 앞 연결을 꺼내 그 연결을 위한 서버의 \
          소켓 객체를 만듭니다.",
     );
-    let (_first_socket, _) = accept_expecting(&listener, first.address(), tour)?;
+    let _first_socket = accept_expecting(&listener, first.address(), tour)?;
     known.queue_order.remove(0);
     known.accepted.push((1, first.address()));
     let first_accepted = Expect {
@@ -125,7 +125,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
         ),
     );
 
-    let (second_socket, _) = accept_expecting(&listener, second.address(), tour)?;
+    let second_socket = accept_expecting(&listener, second.address(), tour)?;
     known.queue_order.clear();
     known.accepted.push((2, second.address()));
     // The message was waiting in the receive buffer all along: the first
@@ -188,7 +188,7 @@ fn accept_expecting(
     listener: &TcpListener,
     expected: SocketAddr,
     tour: &Narrator,
-) -> Result<(std::net::TcpStream, SocketAddr)> {
+) -> Result<std::net::TcpStream> {
     let (socket, client) = listener.accept()?;
     if client != expected {
         bail!("accept() returned the connection from {client}, not from {expected}, the oldest in the queue");
@@ -197,5 +197,5 @@ fn accept_expecting(
         &format!("accept() returned a socket for {client}"),
         &format!("accept()가 {client}의 소켓을 돌려주었습니다"),
     );
-    Ok((socket, client))
+    Ok(socket)
 }

@@ -15,13 +15,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use client::text::shown;
 use socket_lesson::kernel::{self, PortView, Stage};
-use socket_lesson::peer::{Closed, Peer};
+use socket_lesson::peer::{Closed, Peer, PATIENCE};
 
 use narrator::Narrator;
-
-/// How long the tour waits for the kernel to show a fact it made happen
-/// (a handshake, bytes arriving): only reached when something is wrong.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Binds a free port on 127.0.0.1 and runs a server's `serve` on a thread
 /// named after it.
@@ -141,30 +137,32 @@ impl Client {
 
     /// Sends `message`; returns the frame's size in bytes.
     pub fn send(&mut self, message: &str, tour: &Narrator) -> Result<u32> {
-        // Said before it is done, so that the server's log of it comes after.
-        tour.client(
-            &self.name,
-            &format!("sends: {}", shown(message)),
-            &format!("보냄: {}", shown(message)),
-        );
+        self.say_sends(message, tour);
         Ok(u32::try_from(self.peer.send(message)?)?)
     }
 
-    /// Sends `message` and prints the server's reply, once the server has
-    /// logged that it sent it.
+    /// Sends `message`, reads the reply (which must be the lesson's), and
+    /// prints it once the server has logged that it sent it.
     pub fn exchange(&mut self, message: &str, tour: &Narrator) -> Result<()> {
-        self.send(message, tour)?;
+        self.say_sends(message, tour);
+        let reply = self.peer.exchange(message)?;
         tour.expect_log(&format!("sent: {message} World!"))?;
-        let reply = self
-            .peer
-            .receive()?
-            .context("the server closed instead of replying")?;
         tour.client(
             &self.name,
             &format!("received: {}", shown(&reply)),
             &format!("받음: {}", shown(&reply)),
         );
         Ok(())
+    }
+
+    /// Says that this client sends `message`: before it is done, so that the
+    /// server's log of it comes after.
+    fn say_sends(&self, message: &str, tour: &Narrator) {
+        tour.client(
+            &self.name,
+            &format!("sends: {}", shown(message)),
+            &format!("보냄: {}", shown(message)),
+        );
     }
 
     /// Listens for `wait`: nothing may arrive.

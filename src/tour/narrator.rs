@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use anstyle::{AnsiColor, Style as Colour};
 use log::{LevelFilter, Log, Metadata, Record};
 use socket_lesson::kernel::PortView;
+use socket_lesson::peer::PATIENCE;
 use socket_lesson::picture::{Known, Picture};
 use socket_lesson::term::{self, paint, Style};
 pub use socket_lesson::Lang;
@@ -26,9 +27,6 @@ const CLIENT: Colour = AnsiColor::Green.on_default();
 const SERVER: Colour = Colour::new().dimmed();
 const PANEL: Colour = AnsiColor::Magenta.on_default();
 const COMMAND: Colour = AnsiColor::Yellow.on_default();
-
-/// How long any wait for a server's log line may take before the tour gives up.
-const PATIENCE: Duration = Duration::from_secs(10);
 
 /// The widest the narration is wrapped to, even on a wide terminal: long
 /// lines are hard to read.
@@ -103,10 +101,7 @@ impl Narrator {
 
     /// The text in the tour's language.
     pub fn pick<'a>(&self, en: &'a str, ko: &'a str) -> &'a str {
-        match self.lang {
-            Lang::En => en,
-            Lang::Ko => ko,
-        }
+        self.lang.pick(en, ko)
     }
 
     /// Writes lines to standard output. A closed output ends the tour
@@ -150,9 +145,8 @@ impl Narrator {
             Pause::Moment => thread::sleep(Duration::from_millis(1200)),
             Pause::Enter => {
                 let mut out = client::cli::stdout();
-                let prompt = self.pick("[Enter]", "[Enter]");
                 let _ =
-                    write!(out, "{}", paint(prompt, SERVER, self.style.colour)).and_then(|()| out.flush());
+                    write!(out, "{}", paint("[Enter]", SERVER, self.style.colour)).and_then(|()| out.flush());
                 // The end of input stops the waiting, not the tour.
                 let _ = std::io::stdin().lock().read_line(&mut String::new());
             }
@@ -223,11 +217,16 @@ impl Narrator {
         }
     }
 
+    /// Prints one line of a server's log, indented and in its colour.
+    fn print_server_line(&self, line: &str) {
+        self.print(&paint(&format!("  {line}"), SERVER, self.style.colour));
+    }
+
     /// Prints the server lines logged so far.
     pub fn show_log(&self) {
         let lines: Vec<String> = QUEUE.lock().expect("log queue").drain(..).collect();
         for line in &lines {
-            self.print(&paint(&format!("  {line}"), SERVER, self.style.colour));
+            self.print_server_line(line);
         }
         self.shown.lock().expect("shown lines").extend(lines);
     }
@@ -249,8 +248,8 @@ impl Narrator {
             if let Some(found) = queue.iter().position(|line| line.contains(needle)) {
                 let lines: Vec<String> = queue.drain(..=found).collect();
                 drop(queue);
-                for line in lines {
-                    self.print(&paint(&format!("  {line}"), SERVER, self.style.colour));
+                for line in &lines {
+                    self.print_server_line(line);
                 }
                 return Ok(());
             }

@@ -63,16 +63,14 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
     }
 }
 
-/// Blocks until `socket` has bytes to read, or its peer closed; returns how
-/// many of its bytes it looked at (0: the end of the stream). Nothing is
+/// Blocks until `socket` has bytes to read, or its peer closed. Nothing is
 /// taken from the receive buffer. After Ctrl-C, `Err` of kind `Interrupted`.
-pub fn wait_for_bytes(socket: &TcpStream) -> io::Result<usize> {
+pub fn wait_for_bytes(socket: &TcpStream) -> io::Result<()> {
     loop {
         wait_until_readable(socket)?;
         match socket.peek(&mut [0u8; 1]) {
             Err(error) if error.kind() == io::ErrorKind::Interrupted && !pressed() => continue,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Err(error),
-            other => return other,
+            other => return other.map(|_| ()),
         }
     }
 }

@@ -109,7 +109,7 @@ impl Lab {
         // A command naming a socket that is not there makes no call: it is
         // told why, and there is nothing new to draw.
         if let Command::Read(number) | Command::Write(number, _) | Command::Close(number) = command {
-            if let Err(why) = find(&mut self.sockets, number) {
+            if let Err(why) = find(&self.sockets, number) {
                 writeln!(self.out, "{why}")?;
                 return Ok(());
             }
@@ -169,10 +169,7 @@ impl Lab {
     }
 
     fn read(&mut self, number: usize) -> io::Result<()> {
-        let accepted = match find(&mut self.sockets, number) {
-            Ok(accepted) => accepted,
-            Err(why) => return writeln!(self.out, "{why}"),
-        };
+        let accepted = self.sockets[number - 1].as_mut().expect(FOUND_IN_CALL);
         // Looked at first without blocking, to say so before it blocks.
         accepted.socket.set_nonblocking(true)?;
         let at_once = accepted.socket.peek(&mut [0u8; 1]);
@@ -196,9 +193,9 @@ impl Lab {
         match read_utf(&mut accepted.input) {
             Ok(Some(message)) => writeln!(
                 self.out,
-                "read_utf() returned {:?}: {} bytes taken from socket {number}'s receive buffer",
-                shown(&message).to_string(),
-                2 + client::protocol::encode(&message).len()
+                "read_utf() returned \"{}\": {} bytes taken from socket {number}'s receive buffer",
+                shown(&message),
+                client::protocol::frame_len(&message)
             ),
             Ok(None) => writeln!(
                 self.out,
@@ -210,17 +207,14 @@ impl Lab {
     }
 
     fn write(&mut self, number: usize, text: &str) -> io::Result<()> {
-        let accepted = match find(&mut self.sockets, number) {
-            Ok(accepted) => accepted,
-            Err(why) => return writeln!(self.out, "{why}"),
-        };
+        let accepted = self.sockets[number - 1].as_ref().expect(FOUND_IN_CALL);
         let mut socket = &accepted.socket;
         match write_utf(&mut socket, text) {
             Ok(()) => writeln!(
                 self.out,
                 "write_utf() returned: {} bytes (the 2-byte length and the message) handed to the \
                  kernel, to send to {}",
-                2 + client::protocol::encode(text).len(),
+                client::protocol::frame_len(text),
                 accepted.client
             ),
             Err(error) => writeln!(self.out, "write_utf() failed: {error}"),
@@ -228,10 +222,7 @@ impl Lab {
     }
 
     fn close(&mut self, number: usize) -> io::Result<()> {
-        let accepted = match find(&mut self.sockets, number) {
-            Ok(accepted) => accepted,
-            Err(why) => return writeln!(self.out, "{why}"),
-        };
+        let accepted = self.sockets[number - 1].as_ref().expect(FOUND_IN_CALL);
         // Bytes still unread when a socket closes make the kernel reset the
         // connection instead of closing it in order.
         accepted.socket.set_nonblocking(true)?;
@@ -265,15 +256,15 @@ impl Lab {
             .enumerate()
             .filter_map(|(index, accepted)| accepted.as_ref().map(|a| (index + 1, a.client)))
             .collect();
-        let taken: Vec<SocketAddr> = self.sockets.iter().flatten().map(|a| a.client).collect();
+        let taken: Vec<SocketAddr> = accepted.iter().map(|&(_, client)| client).collect();
         let known = Known {
             queue_order: self.watcher.arrival_order(&taken),
             accepted,
         };
         let picture = Picture::new(&view, &known, self.style, Lang::En).draw();
         write!(self.out, "{picture}")?;
-        if !view.not_reported.is_empty() {
-            writeln!(self.out, "not reported by {}: {}", view.system, view.not_reported)?;
+        if let Some(line) = view.not_reported_line() {
+            writeln!(self.out, "{line}")?;
         }
         // A blank line ends the picture, before the next call's output.
         writeln!(self.out)?;
@@ -281,10 +272,14 @@ impl Lab {
     }
 }
 
+/// Why `read`, `write` and `close` may take their socket as found: `call`
+/// looks for it first, and makes no call when it is not there.
+const FOUND_IN_CALL: &str = "the socket was found before the call";
+
 /// Socket `number` of `sockets`, or why there is none, in one line.
-fn find(sockets: &mut [Option<Accepted>], number: usize) -> Result<&mut Accepted, String> {
+fn find(sockets: &[Option<Accepted>], number: usize) -> Result<&Accepted, String> {
     let count = sockets.len();
-    match sockets.get_mut(number - 1) {
+    match sockets.get(number - 1) {
         Some(Some(accepted)) => Ok(accepted),
         Some(None) => Err(format!("socket {number} is closed")),
         None if count == 0 => Err(format!(
