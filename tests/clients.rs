@@ -13,12 +13,14 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use client::protocol::{read_utf, write_utf};
 use common::{
-    binary, if_queues_reported, unused_port, wait_for_kernel, FullQueue, Peer, Running, Server, PATIENCE,
+    binary, client_side, unused_port, wait_for_kernel, FullQueue, Peer, Running, Server, PATIENCE,
+    REPORTS_QUEUES,
 };
-use socket_lesson::kernel::{Table, TcpRow, TcpState};
+use socket_lesson::kernel::{read_table, TcpState};
 
 /// What client-v2 prints after a second without a reply.
 const HINT: &str = "no reply yet after 1s";
@@ -55,9 +57,8 @@ fn frames(messages: &[&str]) -> Vec<u8> {
 
 /// Runs a program to its end; returns its status code, stdout and stderr.
 fn run(program: &str, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut process = Running::start(program, args);
-    let (status, stderr) = process.wait_exit();
-    (status.code(), process.stdout.join("\n"), stderr)
+    let (status, stdout, stderr) = common::run(program, args);
+    (status.code(), stdout, stderr)
 }
 
 /// The client's port, from its `connected: client 127.0.0.1:PORT -> …` line.
@@ -70,23 +71,12 @@ fn client_port(client: &mut Running) -> u16 {
         .unwrap_or_else(|| panic!("no port in {line:?}"))
 }
 
-/// The client's side of the connection from `client_port` to `server_port`.
-fn client_side(table: &Table, client_port: u16, server_port: u16) -> Option<&TcpRow> {
-    table
-        .rows
-        .iter()
-        .find(|row| row.local.port() == client_port && row.remote.port() == server_port)
-}
-
 /// The lesson's second client, told why it waits: the hint comes after a
 /// second, the client keeps waiting, and the kernel shows its message
 /// unread in the server side's receive buffer.
 #[test]
 fn the_second_client_v2_against_server_v2_says_why_no_reply_comes() {
-    let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port).unwrap();
-    server.expect_log("connected: client");
-    a.exchange("from A").unwrap();
+    let (mut server, mut a) = common::server_v2_serving_a(&[]);
 
     let port = server.port;
     let mut b = Running::start("client-v2", &["--port", &port.to_string()]);
@@ -279,12 +269,22 @@ fn a_message_sent_between_replies_is_reported_before_the_next_message() {
     client.type_in("one\n");
     client.expect_line("received: one World!");
     late.recv_timeout(PATIENCE).unwrap();
-    // Where the system reports it, the late frame (2 + 4 bytes) is in the
-    // client's receive buffer before the next line is typed; or already read.
-    wait_for_kernel("the late frame at the client", |table| {
-        let unread = client_side(table, own_port, port)?.unread;
-        (unread == if_queues_reported(6) || unread == Some(0)).then_some(())
-    });
+    // The late frame (2 + 4 bytes) is at the client before the next line is
+    // typed: already read and reported, or waiting unread in its receive
+    // buffer, where the system reports unread bytes (elsewhere the server's
+    // write, done before `late`, is all there is to go by).
+    let deadline = Instant::now() + PATIENCE;
+    while REPORTS_QUEUES && !client.stdout.iter().any(|line| line.contains(UNASKED)) {
+        let table = read_table().unwrap();
+        if client_side(&table, own_port, port).and_then(|row| row.unread) == Some(6) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the late frame never reached the client"
+        );
+        client.next_line_within(Duration::from_millis(10));
+    }
     client.type_in("two\n");
     client.expect_line("received: two World!");
     let (status, stderr) = client.wait_exit();
@@ -292,6 +292,15 @@ fn a_message_sent_between_replies_is_reported_before_the_next_message() {
     server.join().unwrap();
     let late_line = client.expect_line(UNASKED);
     assert!(late_line.ends_with(&format!("{UNASKED}late")), "{late_line}");
+    // Reported before the next message went out.
+    let position = |needle: &str| {
+        client
+            .stdout
+            .iter()
+            .position(|line| line.contains(needle))
+            .unwrap()
+    };
+    assert!(position(UNASKED) < position("sent: two"), "{:?}", client.stdout);
     assert!(
         !client.stdout.iter().any(|line| line.contains("received: late")),
         "{:?}",
@@ -516,7 +525,7 @@ fn after_exit_the_server_closes_first() {
     wait_for_kernel("the server's side in TIME_WAIT", |table| {
         (table.server_side(port, local_port)?.state == TcpState::TimeWait).then_some(())
     });
-    let table = socket_lesson::kernel::read_table().unwrap();
+    let table = read_table().unwrap();
     let own_side = client_side(&table, local_port, port);
     assert!(
         !matches!(own_side, Some(row) if row.state == TcpState::TimeWait),

@@ -11,8 +11,7 @@ use common::{Running, Server};
 
 /// Runs `program` to its end; returns its status code and standard error.
 fn run(program: &str, args: &[&str]) -> (Option<i32>, String) {
-    let mut process = Running::start(program, args);
-    let (status, stderr) = process.wait_exit();
+    let (status, _, stderr) = common::run(program, args);
     (status.code(), stderr)
 }
 

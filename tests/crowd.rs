@@ -10,22 +10,20 @@ mod common;
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use client::protocol::{read_utf, write_utf};
-use common::{unused_port, Running, Server, PATIENCE};
+use common::{unused_port, Running, Server};
 use serde_json::Value;
-use wait_timeout::ChildExt;
 
 /// Runs crowd with `args` to its end: its status code, its report (when it
 /// printed JSON), and its standard error.
 fn crowd(args: &[&str]) -> (Option<i32>, Value, String) {
-    let mut process = Running::start("crowd", args);
-    let (status, stderr) = process.wait_exit();
-    let report = serde_json::from_str(&process.stdout.join("\n")).unwrap_or(Value::Null);
+    let (status, stdout, stderr) = common::run("crowd", args);
+    let report = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     (status.code(), report, stderr)
 }
 
@@ -141,20 +139,10 @@ fn crowd_starves_all_but_one_against_v2_and_serves_all_against_v3() {
 #[test]
 fn crowd_prints_a_table() {
     let server = Server::start("server-v3", &["--quiet"]);
-    let mut process = Running::start(
-        "crowd",
-        &[
-            "--port",
-            &server.port.to_string(),
-            "--clients",
-            "3",
-            "--messages",
-            "2",
-        ],
-    );
-    let (status, stderr) = process.wait_exit();
+    let port = server.port.to_string();
+    let (status, table, stderr) =
+        common::run("crowd", &["--port", &port, "--clients", "3", "--messages", "2"]);
     assert!(status.success(), "{stderr}");
-    let table = process.stdout.join("\n");
     for row in [
         "clients          3",
         "served           3",
@@ -178,8 +166,7 @@ fn crowd_prints_a_table() {
 #[test]
 fn crowd_without_a_server_says_so_and_fails() {
     let port = unused_port();
-    let mut crowd = Running::start("crowd", &["--port", &port.to_string(), "--clients", "2"]);
-    let (status, stderr) = crowd.wait_exit();
+    let (status, _, stderr) = common::run("crowd", &["--port", &port.to_string(), "--clients", "2"]);
     assert_eq!(status.code(), Some(1));
     assert_one_error_line(&stderr, "is the server running?");
     assert!(
@@ -191,10 +178,8 @@ fn crowd_without_a_server_says_so_and_fails() {
 /// The help says how long a client waits before it counts as starved.
 #[test]
 fn help_states_the_default_time_out() {
-    let mut help = Running::start("crowd", &["--help"]);
-    let (status, _) = help.wait_exit();
+    let (status, help, _) = common::run("crowd", &["--help"]);
     assert!(status.success());
-    let help = help.stdout.join("\n");
     let default = socket_lesson::crowd::DEFAULT_TIMEOUT;
     let said = format!(
         "{} ms ({} s) unless given",
@@ -550,21 +535,12 @@ fn the_message_exit_is_refused() {
 }
 
 /// Runs crowd with `args`, its standard output a pipe whose reader has
-/// gone, as when piped into `head -1`. The reading end is closed here before
-/// crowd writes, so that its write fails for sure (`head` might still be
-/// reading when a short report is written). Returns its status code and
-/// standard error.
+/// gone, as when piped into `head -1`: its status code and standard error.
 fn crowd_into_a_closed_pipe(args: &[&str]) -> (Option<i32>, String) {
-    let mut crowd = Command::new(common::binary("crowd"))
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(crowd.stdout.take());
-    let status = crowd.wait_timeout(PATIENCE).unwrap().expect("crowd exits");
-    let output = crowd.wait_with_output().unwrap();
-    (status.code(), String::from_utf8(output.stderr).unwrap())
+    let mut crowd = Command::new(common::binary("crowd"));
+    crowd.args(args);
+    let common::Ended { status, stderr } = common::with_output_closed(crowd);
+    (status.code(), stderr)
 }
 
 #[test]
@@ -607,13 +583,8 @@ fn a_full_disk_is_one_line_and_status_1() {
     ignore = "`ulimit` is a Unix shell's; Windows has no open-file limit"
 )]
 fn more_clients_than_the_open_file_limit_are_refused() {
-    let crowd = common::binary("crowd").display().to_string();
-    let script = format!(
-        "ulimit -n 64 && exec {crowd} --port {} --clients 100 --messages 2 --json",
-        unused_port()
-    );
-    let mut command = Command::new("sh");
-    command.args(["-c", &script]);
+    let args = format!("--port {} --clients 100 --messages 2 --json", unused_port());
+    let command = common::under_ulimit("-n 64", &common::binary("crowd"), &args);
     let mut process = Running::start_command(command);
     let (status, stderr) = process.wait_exit();
     assert_eq!(status.code(), Some(1), "{stderr}");

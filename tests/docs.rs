@@ -502,13 +502,14 @@ fn java_code(block: &Block) -> Vec<String> {
         .collect()
 }
 
+/// A command line without its `# comment`.
+fn without_comment(line: &str) -> &str {
+    line.split(" #").next().unwrap_or(line).trim_end()
+}
+
 /// A block of commands without its comments, which are translated.
-fn commands(block: &Block) -> Vec<String> {
-    block
-        .lines
-        .iter()
-        .map(|line| line.split(" #").next().unwrap_or(line).trim_end().to_string())
-        .collect()
+fn commands(block: &Block) -> Vec<&str> {
+    block.lines.iter().map(|line| without_comment(line)).collect()
 }
 
 #[test]
@@ -648,7 +649,7 @@ enum Command {
 
 /// Reads one line of a `sh alone` block, its `# comment` removed.
 fn command(line: &str) -> Result<Command, String> {
-    let line = line.split(" #").next().unwrap_or(line).trim();
+    let line = without_comment(line).trim_start();
     let words: Vec<&str> = line.split_whitespace().collect();
     let (flags, args) = match words.iter().position(|word| *word == "--") {
         Some(at) => (&words[..at], words[at + 1..].to_vec()),

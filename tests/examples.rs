@@ -18,16 +18,6 @@ fn start(name: &str, args: &[&str]) -> Server {
     Server::from_process(Running::start_command(command))
 }
 
-/// Sends SIGINT, as Ctrl-C in the server's terminal does.
-fn ctrl_c(server: &Server) {
-    let pid = server.process.child.id().to_string();
-    let status = Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("running kill");
-    assert!(status.success());
-}
-
 #[test]
 #[cfg_attr(
     windows,
@@ -47,7 +37,7 @@ fn ctrl_c_closes_every_session_in_order_and_exits_0() {
     just_sent.send("last words").unwrap();
 
     let asked = Instant::now();
-    ctrl_c(&server);
+    server.process.interrupt(); // Ctrl-C
     let (status, stderr) = server.process.wait_exit();
     let took = asked.elapsed();
     assert!(status.success(), "{status}: {stderr}");
@@ -125,7 +115,7 @@ fn the_pool_shuts_down_and_joins_its_workers() {
     let mut server = start("pool", &["--workers", "3"]);
     let mut a = Peer::connect(server.port).unwrap();
     a.exchange("hello").unwrap();
-    ctrl_c(&server);
+    server.process.interrupt(); // Ctrl-C
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "{status}: {stderr}");
     assert!(matches!(a.closed().unwrap(), Closed::Eof));
@@ -150,9 +140,7 @@ fn the_pool_shuts_down_and_joins_its_workers() {
     ignore = "sets the open-file limit with ulimit, which only Unix has (Windows has no such limit)"
 )]
 fn the_shutdown_example_survives_running_out_of_descriptors() {
-    let program = example("shutdown").display().to_string();
-    let mut shell = Command::new("sh");
-    shell.args(["-c", &format!("ulimit -n 12 && exec {program} --port 0")]);
+    let shell = common::under_ulimit("-n 12", &example("shutdown"), "--port 0");
     let mut server = Server::from_process(Running::start_command(shell));
     // Clients one by one, until one is turned away: no reply comes.
     let mut served = Vec::new();
@@ -181,7 +169,7 @@ fn the_shutdown_example_survives_running_out_of_descriptors() {
     for client in &mut served {
         client.exchange("still here").unwrap();
     }
-    ctrl_c(&server);
+    server.process.interrupt(); // Ctrl-C
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "{status}: {stderr}");
     for mut client in served {

@@ -14,7 +14,7 @@ use std::net::TcpStream;
 use std::process::ExitStatus;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use client::protocol::{read_utf, write_utf, MAX_FRAME_PAYLOAD};
 use common::{if_accepted_reported, wait_for_kernel, Peer, Server, PATIENCE, SILENCE};
@@ -71,15 +71,6 @@ fn assert_closed_without_a_byte(peer: &mut Peer) {
     }
 }
 
-/// Closes `peer` with a reset: with SO_LINGER at zero, closing sends RST
-/// instead of FIN.
-fn reset(peer: Peer) {
-    socket2::SockRef::from(&peer.socket)
-        .set_linger(Some(Duration::ZERO))
-        .expect("setting SO_LINGER to zero");
-    drop(peer);
-}
-
 /// What a [`Regular`]'s thread has done so far.
 #[derive(Default)]
 struct Progress {
@@ -128,11 +119,7 @@ impl Regular {
                 break;
             }
             let message = format!("regular {number}");
-            write_utf(&mut peer.socket, &message).map_err(|error| format!("sending {message:?}: {error}"))?;
-            match peer.receive() {
-                Ok(Some(reply)) if reply == format!("{message} World!") => {}
-                other => return Err(format!("the reply to {message:?} was {other:?}")),
-            }
+            peer.exchange(&message).map_err(|error| format!("{error:#}"))?;
             shared.0.lock().unwrap().exchanges += 1;
             shared.1.notify_all();
         }
@@ -312,7 +299,7 @@ fn v3_a_reset_in_the_middle_of_a_session() {
     hostile.send_bytes(&CUT_FRAME).unwrap();
     scene.regular.assert_served_now();
 
-    reset(hostile);
+    hostile.reset().unwrap();
     scene.expect_end(&session, "the client reset the connection (RST)");
     scene.finish();
 }
@@ -630,7 +617,7 @@ fn v2_a_reset_in_the_middle_of_a_session() {
     let outcome = against_v2(|_, mut peer| {
         peer.exchange("before the reset").unwrap();
         peer.send_bytes(&CUT_FRAME).unwrap();
-        reset(peer);
+        peer.reset().unwrap();
     });
     assert_v2_failed(outcome, "the client reset the connection (RST)");
 }

@@ -14,22 +14,18 @@ use serde_json::{json, Value};
 
 /// Runs a program to its end and returns its stdout, asserting success.
 fn run_to_end(program: &str, args: &[&str]) -> String {
-    let mut process = Running::start(program, args);
-    let (status, stderr) = process.wait_exit();
+    let (status, stdout, stderr) = common::run(program, args);
     assert!(
         status.success(),
         "{program} {args:?} exited with {status}: {stderr}"
     );
-    process.stdout.join("\n")
+    stdout
 }
 
 /// server-v2 serving A, with B queued and 8 bytes of B's unread: the
 /// scene the lesson is about, as each of peek's forms shows it.
 fn a_served_b_waiting() -> (Server, Peer, Peer) {
-    let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port).unwrap();
-    server.expect_log("connected: client");
-    a.exchange("from A").unwrap();
+    let (server, a) = common::server_v2_serving_a(&[]);
     let mut b = Peer::connect(server.port).unwrap();
     b.send("from B").unwrap(); // 2 + 6 bytes
     let (port, b_port) = (server.port, b.port());
@@ -231,8 +227,6 @@ fn peek_shows_two_listeners_on_one_port_as_two_queues() {
     drop((v4, v6));
 }
 
-/// `peek --watch | head -1`: head reads one line and leaves; peek's next
-/// write finds its output closed, and it ends quietly, status 0.
 /// `peek --watch | head -1`: once the reader has gone, peek ends quietly
 /// with status 0 at its next frame.
 #[test]

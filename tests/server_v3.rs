@@ -2,8 +2,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::{
     if_accepted_reported, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server, SILENCE,
 };
@@ -109,12 +107,8 @@ fn client_v2_programs_against_server_v3() {
 /// server-v3 started from a shell whose open-file limit is `files`, both
 /// soft and hard: its capacity is then `files - 16` sessions.
 fn with_open_file_limit(files: u32, args: &str) -> Server {
-    let program = common::binary("server-v3").display().to_string();
-    let mut shell = Command::new("sh");
-    shell.args([
-        "-c",
-        &format!("ulimit -n {files} && exec {program} --port 0 {args}"),
-    ]);
+    let program = common::binary("server-v3");
+    let shell = common::under_ulimit(&format!("-n {files}"), &program, &format!("--port 0 {args}"));
     Server::from_process(Running::start_command(shell))
 }
 
@@ -221,10 +215,8 @@ fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() 
     });
 
     // peek says so, rather than that the table changed while it was read.
-    let mut peek = Running::start("peek", &["--port", &port.to_string()]);
-    let (status, stderr) = peek.wait_exit();
+    let (status, table, stderr) = common::run("peek", &["--port", &port.to_string()]);
     assert!(status.success(), "{stderr}");
-    let table = peek.stdout.join("\n");
     assert!(
         table.contains("a connection reset or closed while it waited is no longer listed"),
         "{table}"

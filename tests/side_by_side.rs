@@ -118,12 +118,11 @@ impl Tmux {
 
     /// The pane's screen and what scrolled off it, wrapped lines joined.
     fn screen(&self, pane: &str) -> String {
-        String::from_utf8_lossy(
+        text(
             &self
                 .run(&["capture-pane", "-p", "-J", "-S", "-", "-t", pane])
                 .stdout,
         )
-        .to_string()
     }
 
     /// Waits until the pane shows `needle`, for at most `patience`; returns
@@ -230,7 +229,7 @@ fn side_by_side_shows_the_second_client_waiting() {
         peek_screen.contains("1 finished handshake waits for accept()"),
         "{peek_screen}"
     );
-    let second_screen = tmux.wait_for_screen(&second_client, "sent: anyone?");
+    let second_screen = tmux.screen(&second_client);
     assert!(
         !second_screen.contains("received:"),
         "the second client is never answered:\n{second_screen}"

@@ -13,10 +13,9 @@ fn tour_command(args: &[&str]) -> Command {
 }
 
 fn tour(args: &[&str]) -> String {
-    let mut tour = Running::start_command(tour_command(args));
-    let (status, stderr) = tour.wait_exit();
+    let (status, stdout, stderr) = Running::start_command(tour_command(args)).output();
     assert!(status.success(), "the tour exited with {status}: {stderr}");
-    tour.stdout.join("\n")
+    stdout
 }
 
 /// The lines of `story` from the first containing `from` on.
@@ -199,10 +198,8 @@ fn one_step_in_korean_is_korean_throughout() {
 fn the_tour_raises_its_open_file_limit_as_the_programs_do() {
     // 40 open files would not hold the crowd's 20 clients and server-v3's 20
     // sessions in one process; the tour raises its limit to the hard one.
-    let tour = env!("CARGO_BIN_EXE_socket-lesson");
-    let mut shell = Command::new("sh");
-    shell.args(["-c", &format!("ulimit -Sn 40 && exec {tour} --step v3")]);
-    let mut process = Running::start_command(shell);
+    let tour = std::path::Path::new(env!("CARGO_BIN_EXE_socket-lesson"));
+    let mut process = Running::start_command(common::under_ulimit("-Sn 40", tour, "--step v3"));
     let (status, stderr) = process.wait_exit();
     assert!(status.success(), "{stderr}");
     let story = process.stdout.join("\n");

@@ -245,6 +245,23 @@ impl Running {
         (status, stderr)
     }
 
+    /// Waits for the program's end (its standard input closed): its status,
+    /// its whole standard output, and its standard error.
+    pub fn output(mut self) -> (ExitStatus, String, String) {
+        let (status, stderr) = self.wait_exit();
+        (status, self.stdout.join("\n"), stderr)
+    }
+
+    /// Sends SIGINT, as Ctrl-C in the program's terminal does (Unix: with
+    /// `kill`).
+    pub fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("running kill");
+        assert!(status.success(), "kill -INT failed");
+    }
+
     /// True while the program has not exited.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().expect("checking the program").is_none()
@@ -256,6 +273,24 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Runs a program of the workspace with `args` to its end; see
+/// [`Running::output`].
+pub fn run(program: &str, args: &[&str]) -> (ExitStatus, String, String) {
+    Running::start(program, args).output()
+}
+
+/// `program args` started by a shell whose open-file limit is set first with
+/// `ulimit ulimit` (`-n 12`: soft and hard; `-Sn 40`: the soft one only).
+/// Unix only.
+pub fn under_ulimit(ulimit: &str, program: &Path, args: &str) -> Command {
+    let mut shell = Command::new("sh");
+    shell.args([
+        "-c",
+        &format!("ulimit {ulimit} && exec {} {args}", program.display()),
+    ]);
+    shell
 }
 
 /// A server of the workspace started on a free port (`--port 0`).
@@ -293,6 +328,16 @@ impl Server {
     }
 }
 
+/// server-v2 (with `args`) in the lesson's first scene: client A accepted
+/// and answered once, so that server-v2 now serves A alone.
+pub fn server_v2_serving_a(args: &[&str]) -> (Server, Peer) {
+    let mut server = Server::start("server-v2", args);
+    let mut a = Peer::connect(server.port).unwrap();
+    server.expect_log("connected: client");
+    a.exchange("from A").unwrap();
+    (server, a)
+}
+
 /// server-v2 started with `--backlog 1`, its accept queue full: A accepted
 /// and answered, B and C done with their handshakes and waiting in the
 /// queue, which Linux sizes backlog + 1. The next client's SYN is dropped.
@@ -306,10 +351,7 @@ pub struct FullQueue {
 
 impl FullQueue {
     pub fn start() -> FullQueue {
-        let mut server = Server::start("server-v2", &["--backlog", "1"]);
-        let mut a = Peer::connect(server.port).unwrap();
-        server.expect_log("connected: client");
-        a.exchange("from A").unwrap();
+        let (server, a) = server_v2_serving_a(&["--backlog", "1"]);
         let b = Peer::connect(server.port).unwrap();
         let c = Peer::connect(server.port).unwrap();
         let port = server.port;
@@ -330,18 +372,32 @@ pub struct Ended {
 /// after the first line, as `head -1` does in `program | head -1`; `then`
 /// runs once the reader has gone (to make the program write again). Returns
 /// that first line and how the program ended, within [`PATIENCE`].
-pub fn with_output_closed_after_one_line(mut command: Command, then: impl FnOnce()) -> (String, Ended) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {:?}: {error}", command.get_program()));
+pub fn with_output_closed_after_one_line(command: Command, then: impl FnOnce()) -> (String, Ended) {
+    let mut child = spawn_with_output_piped(command);
     let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
     drop(stdout);
     then();
     (first, ended(child))
+}
+
+/// Runs `command` with its standard output a pipe whose reader has gone
+/// before it writes anything (as `head -1` may have, by the time a short
+/// report is written), and returns how it ended, within [`PATIENCE`].
+pub fn with_output_closed(command: Command) -> Ended {
+    let mut child = spawn_with_output_piped(command);
+    drop(child.stdout.take());
+    ended(child)
+}
+
+/// Starts `command` with its standard output and error piped.
+fn spawn_with_output_piped(mut command: Command) -> Child {
+    command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {:?}: {error}", command.get_program()))
 }
 
 /// Runs `command` with its standard output on a disk that is always full
@@ -434,11 +490,6 @@ pub fn if_accepted_reported(held: bool) -> Option<bool> {
 /// program holds: on Windows no assertion rests on such a connection's row.
 pub const LISTS_QUEUED_CONNECTIONS: bool = !cfg!(windows);
 
-/// Whether the table, as these tests see it, lists a connection that no
-/// program holds any more because it is closing (`FIN_WAIT`, `TIME_WAIT`).
-/// Not on Windows, for the same reason as [`LISTS_QUEUED_CONNECTIONS`].
-pub const LISTS_CLOSED_CONNECTIONS: bool = !cfg!(windows);
-
 /// Whether the kernel shows that the client on `client_port` is connected to
 /// `server_port` and waits in the accept queue with `unread` bytes, as far
 /// as the table says: where it lists queued connections, the server side's
@@ -452,10 +503,16 @@ pub fn waits_in_queue(table: &Table, server_port: u16, client_port: u16, unread:
                 && row.held == if_accepted_reported(false)
         })
     } else {
-        table.rows.iter().any(|row| {
-            row.local.port() == client_port
-                && row.remote.port() == server_port
-                && row.state == kernel::TcpState::Established
-        })
+        client_side(table, client_port, server_port)
+            .is_some_and(|row| row.state == kernel::TcpState::Established)
     }
+}
+
+/// The client's side of its connection to `server_port`: the row whose local
+/// port is `client_port`.
+pub fn client_side(table: &Table, client_port: u16, server_port: u16) -> Option<&kernel::TcpRow> {
+    table
+        .rows
+        .iter()
+        .find(|row| row.local.port() == client_port && row.remote.port() == server_port)
 }
