@@ -33,8 +33,13 @@ use crate::kernel::{ConnectionView, ListenerView, PortView, Stage};
 use crate::term::{paint, Style};
 use crate::Lang;
 
-/// The picture's width in columns: it reads on an 80-column terminal.
+/// The picture's widest form, in columns: it reads on an 80-column
+/// terminal. [`Picture::fit`] draws it narrower.
 pub const WIDTH: usize = 79;
+
+/// The narrowest picture drawn with boxes; narrower, it is drawn as lines
+/// of text, each fact on its own.
+pub const NARROWEST: usize = 24;
 
 /// How many queue slots are drawn before the rest are counted.
 const SLOTS: usize = 4;
@@ -88,6 +93,8 @@ pub struct Picture<'a> {
     known: &'a Known,
     style: Style,
     lang: Lang,
+    /// The columns the picture may take.
+    width: usize,
 }
 
 /// One line inside a box, and its colour.
@@ -154,7 +161,40 @@ impl<'a> Picture<'a> {
             known,
             style,
             lang,
+            width: WIDTH,
         }
+    }
+
+    /// The same picture drawn in at most `columns` columns (and never wider
+    /// than [`WIDTH`]): fewer queue slots and client boxes to a row, long
+    /// lines wrapped at spaces, and below [`NARROWEST`], no boxes at all.
+    ///
+    /// ```
+    /// # use socket_lesson::kernel::{proc_net, PortView, Table};
+    /// # use socket_lesson::picture::{Known, Picture};
+    /// # use socket_lesson::{term::Style, Lang};
+    /// # use unicode_width::UnicodeWidthStr;
+    /// # let table = Table::new(proc_net::parse_table("header
+    /// #    0: 0100007F:3039 00000000:0000 0A 00000000:00000001 00:00000000 00000000  1000  0 41716 1
+    /// #    1: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000  1000  0 0 1
+    /// # ")?);
+    /// # let view = PortView::of(&table, 12345, &proc_net::SOURCE);
+    /// for columns in [60, 40, 20] {
+    ///     let text = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::Ko)
+    ///         .fit(columns)
+    ///         .draw();
+    ///     assert!(text.lines().all(|line| line.width() <= columns), "{text}");
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn fit(mut self, columns: usize) -> Picture<'a> {
+        self.width = columns.min(WIDTH);
+        self
+    }
+
+    /// Whether the picture is drawn as plain lines, too narrow for boxes.
+    fn unboxed(&self) -> bool {
+        self.width < NARROWEST
     }
 
     fn glyphs(&self) -> &'static Glyphs {
@@ -182,7 +222,7 @@ impl<'a> Picture<'a> {
                     "nothing is listening: no listening socket, no backlog queue",
                     "리슨하는 소켓이 없습니다: 서버 소켓도, 백로그 큐도 없습니다",
                 ))],
-                WIDTH,
+                self.width,
                 SERVER,
             ));
         }
@@ -306,7 +346,7 @@ impl<'a> Picture<'a> {
                 CLOSED,
             ));
         }
-        self.boxed(&title, body, WIDTH, SERVER)
+        self.boxed(&title, body, self.width, SERVER)
     }
 
     /// The queue's line: how many wait, and the limit.
@@ -389,9 +429,26 @@ impl<'a> Picture<'a> {
     fn slots(&self, queued: &[&ConnectionView], limit: Option<u32>) -> Vec<Line> {
         let glyphs = self.glyphs();
         let inner = SLOT_WIDTH - 2;
+        // As many slots as fit in the box beside the `…` after them.
+        let room = self.width.saturating_sub(4 + 1 + glyphs.more.width());
+        let slots = (room / SLOT_WIDTH).min(SLOTS);
+        if slots < 2 {
+            // Too narrow for a row of slots: one line each, oldest first.
+            return queued
+                .iter()
+                .map(|connection| {
+                    let text = format!(
+                        "[{}  {}]",
+                        self.client_label(connection.client),
+                        self.unread_short(connection.server_unread)
+                    );
+                    Line::painted(text, QUEUE)
+                })
+                .collect();
+        }
         let mut cells: Vec<[String; 2]> = Vec::new();
-        let shown = if queued.len() > SLOTS {
-            SLOTS - 1
+        let shown = if queued.len() > slots {
+            slots - 1
         } else {
             queued.len()
         };
@@ -409,7 +466,7 @@ impl<'a> Picture<'a> {
             ]);
         }
         let has_room = limit.map_or(true, |limit| (queued.len() as u64) < u64::from(limit) + 1);
-        if cells.len() < SLOTS && has_room {
+        if cells.len() < slots && has_room {
             cells.push([String::new(), String::new()]);
         }
         let edge = glyphs.horizontal.repeat(SLOT_WIDTH - 2);
@@ -471,8 +528,13 @@ impl<'a> Picture<'a> {
             connections.into_iter().partition(|c| c.client_here);
         let mut out = Vec::new();
         if !here.is_empty() {
-            out.push(self.say("clients on this machine:", "이 컴퓨터의 클라이언트:"));
+            out.extend(wrap(
+                &self.say("clients on this machine:", "이 컴퓨터의 클라이언트:"),
+                self.width,
+            ));
             let shown = here.len().min(CLIENT_BOXES);
+            let box_width = CLIENT_WIDTH.min(self.width);
+            let per_row = ((self.width + 1) / (box_width + 1)).max(1);
             let mut boxes: Vec<Vec<String>> = here[..shown]
                 .iter()
                 .map(|connection| {
@@ -482,21 +544,23 @@ impl<'a> Picture<'a> {
                     ];
                     let title = self.say("client", "클라이언트");
                     let title = format!("{title} {}", self.client_label(connection.client));
-                    self.boxed(&title, body, CLIENT_WIDTH, SOCKET)
+                    self.boxed(&title, body, box_width, SOCKET)
                 })
                 .collect();
             if here.len() > shown {
                 let rest = here.len() - shown;
-                boxes.push(vec![
-                    String::new(),
-                    format!("+{rest}"),
-                    String::new(),
-                    String::new(),
-                ]);
+                boxes.push(vec![String::new(), format!("+{rest}")]);
             }
-            for row in boxes.chunks(3) {
-                for index in 0..row[0].len() {
-                    let line: Vec<&str> = row.iter().map(|lines| lines[index].as_str()).collect();
+            for row in boxes.chunks(per_row) {
+                let height = row.iter().map(Vec::len).max().unwrap_or(0);
+                for index in 0..height {
+                    let line: Vec<String> = row
+                        .iter()
+                        .map(|lines| match lines.get(index) {
+                            Some(line) => line.clone(),
+                            None => " ".repeat(box_width),
+                        })
+                        .collect();
                     out.push(line.join(" ").trim_end().to_string());
                 }
             }
@@ -507,10 +571,11 @@ impl<'a> Picture<'a> {
                 .map(|c| c.client.to_string())
                 .collect::<Vec<_>>()
                 .join(", ");
-            out.push(self.say(
+            let line = self.say(
                 format!("clients on other machines: {clients}"),
                 format!("다른 컴퓨터의 클라이언트: {clients}"),
-            ));
+            );
+            out.extend(wrap(&line, self.width));
         }
         out
     }
@@ -552,22 +617,55 @@ impl<'a> Picture<'a> {
     }
 
     /// `body` in a box `width` columns wide with `title` on its top edge;
-    /// lines too long for it are wrapped.
+    /// lines too long for it are wrapped, and a title too long for the edge
+    /// is the box's first line. Too narrow for boxes, the title and then the
+    /// body indented under it.
     fn boxed(&self, title: &str, body: Vec<Line>, width: usize, colour: Colour) -> Vec<String> {
         let glyphs = self.glyphs();
         let colour_on = self.style.colour;
+        let paint_line = |text: String, line_colour: Option<Colour>| match line_colour {
+            Some(line_colour) => paint(&text, line_colour, colour_on),
+            None => text,
+        };
+        if self.unboxed() {
+            let mut lines: Vec<String> = wrap(title, width)
+                .into_iter()
+                .map(|piece| paint(&piece, colour, colour_on))
+                .collect();
+            for line in body {
+                for piece in wrap(&line.text, width.saturating_sub(2)) {
+                    lines.push(format!("  {}", paint_line(piece, line.colour)));
+                }
+            }
+            return lines;
+        }
         let inner = width - 4;
-        let title = format!("{}{} {title} ", glyphs.top_left, glyphs.horizontal);
-        let rest = width.saturating_sub(title.width() + 1);
-        let top = format!("{title}{}{}", glyphs.horizontal.repeat(rest), glyphs.top_right);
+        let edge_title = format!("{}{} {title} ", glyphs.top_left, glyphs.horizontal);
+        let (top, body) = if edge_title.width() + 1 < width {
+            let rest = width - edge_title.width() - 1;
+            (
+                format!(
+                    "{edge_title}{}{}",
+                    glyphs.horizontal.repeat(rest),
+                    glyphs.top_right
+                ),
+                body,
+            )
+        } else {
+            let top = format!(
+                "{}{}{}",
+                glyphs.top_left,
+                glyphs.horizontal.repeat(width - 2),
+                glyphs.top_right
+            );
+            let mut lines = vec![Line::painted(title, colour)];
+            lines.extend(body);
+            (top, lines)
+        };
         let mut lines = vec![paint(&top, colour, colour_on)];
         for line in body {
             for piece in wrap(&line.text, inner) {
-                let text = pad(&piece, inner);
-                let text = match line.colour {
-                    Some(line_colour) => paint(&text, line_colour, colour_on),
-                    None => text,
-                };
+                let text = paint_line(pad(&piece, inner), line.colour);
                 let edge = paint(glyphs.vertical, colour, colour_on);
                 lines.push(format!("{edge} {text} {edge}"));
             }
@@ -595,10 +693,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     if text.width() <= width {
         return vec![text.to_string()];
     }
-    textwrap::wrap(text, textwrap::Options::new(width).break_words(true))
-        .into_iter()
-        .map(|line| line.into_owned())
-        .collect()
+    crate::term::wrap(text, width)
 }
 
 #[cfg(test)]
@@ -732,6 +827,48 @@ mod tests {
         assert!(placed.contains("socket 1 -- :50000"), "{placed}");
         assert!(placed.contains("| :60000  "), "{placed}");
         assert!(placed.contains("known to this program, which is the"), "{placed}");
+    }
+
+    #[test]
+    fn every_picture_fits_the_width_it_is_given() {
+        let mut crowd = String::from(HEADER);
+        crowd += "   0: 0100007F:3039 00000000:0000 0A 00000000:00000014 00:00000000 00000000 0 0 11 1\n";
+        for client in 0..20u32 {
+            let port = 40000 + client;
+            crowd += &format!(
+                "   1: 0100007F:3039 0100007F:{port:04X} 01 00000000:00000007 00:00000000 00000000 0 0 0 1\n   \
+                 2: 0100007F:{port:04X} 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 {} 1\n",
+                100 + client
+            );
+        }
+        let known = Known {
+            queue_order: vec![],
+            accepted: vec![(1, "127.0.0.1:50000".parse().unwrap())],
+        };
+        for text in [
+            both_queued(),
+            crowd,
+            HEADER.to_string(),
+            crate::kernel::proc_net::tests::TCP.to_string(),
+        ] {
+            let view = lesson_view(&text);
+            for columns in 10..=100 {
+                for (lang, unicode) in [(Lang::En, false), (Lang::Ko, true), (Lang::En, true)] {
+                    let style = Style {
+                        colour: false,
+                        unicode,
+                    };
+                    let drawn = Picture::new(&view, &known, style, lang).fit(columns).draw();
+                    for line in drawn.lines() {
+                        assert!(
+                            line.width() <= columns.min(WIDTH),
+                            "{columns} columns, {lang:?}: {line:?}\n{drawn}"
+                        );
+                    }
+                    assert!(drawn.contains(":60000") || !text.contains(":EA60"), "{drawn}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -82,6 +82,25 @@ pub fn width() -> Option<usize> {
         .map(|(columns, _rows)| usize::from(columns))
 }
 
+/// `text` broken into lines of at most `width` columns, at spaces: Korean,
+/// like English, is wrapped between words, never inside one (Unicode's
+/// line-breaking rules would allow a break between any two Hangul
+/// syllables). A word longer than a line is cut.
+///
+/// ```
+/// let lines = socket_lesson::term::wrap("서버가 연결을 받아들입니다", 12);
+/// assert_eq!(lines, ["서버가", "연결을", "받아들입니다"]);
+/// ```
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let options = textwrap::Options::new(width.max(1))
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .break_words(true);
+    textwrap::wrap(text, options)
+        .into_iter()
+        .map(|line| line.into_owned())
+        .collect()
+}
+
 /// `text` in `style`, when colour is on.
 pub fn paint(text: &str, style: anstyle::Style, colour: bool) -> String {
     if colour && !text.is_empty() {

@@ -6,7 +6,9 @@
 //!
 //! Programs log with the [`log`] macros: `info!` for what the lesson is about
 //! (listening, connections, session ends), `debug!` for each message, so that
-//! `--quiet` can keep only the former.
+//! `--quiet` can keep only the former. Only the workspace's own code logs:
+//! the libraries a program uses (the line editor, the event loop) write
+//! nothing, or every key pressed in `lab` would print a library's trace.
 
 use std::io::Write;
 
@@ -28,16 +30,32 @@ use log::LevelFilter;
 /// // 14:03:07.123 [     main] listening on 127.0.0.1:12345
 /// ```
 pub fn init(quiet: bool) {
+    let _already_installed = builder(quiet, &crate::cli::program_name())
+        .target(env_logger::Target::Pipe(Box::new(Stdout)))
+        .format(|out, record| write_line(out, record.args()))
+        .try_init();
+}
+
+/// The workspace's libraries, whose lines the programs log; any other
+/// crate's are dropped.
+const WORKSPACE_CRATES: [&str; 5] = ["client", "server_v1", "server_v2", "server_v3", "socket_lesson"];
+
+/// A logger that keeps the lines of the workspace's libraries and of
+/// `program` (a binary or example's own crate: `client-v2` logs as
+/// `client_v2`) at the level the program chose, and no other crate's.
+fn builder(quiet: bool, program: &str) -> env_logger::Builder {
     let level = if quiet {
         LevelFilter::Info
     } else {
         LevelFilter::Debug
     };
-    let _already_installed = env_logger::Builder::new()
-        .filter_level(level)
-        .target(env_logger::Target::Pipe(Box::new(Stdout)))
-        .format(|out, record| write_line(out, record.args()))
-        .try_init();
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(LevelFilter::Off);
+    for own in WORKSPACE_CRATES {
+        builder.filter_module(own, level);
+    }
+    builder.filter_module(&program.replace('-', "_"), level);
+    builder
 }
 
 /// Standard output for the logger, which ignores write errors: this writer
@@ -77,4 +95,33 @@ pub fn write_line(out: &mut dyn Write, message: &std::fmt::Arguments) -> std::io
         chrono::Local::now().format("%H:%M:%S%.3f"),
         thread.name().unwrap_or("unnamed"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use log::{Level, Log, Metadata};
+
+    fn keeps(quiet: bool, program: &str, target: &str, level: Level) -> bool {
+        let logger = super::builder(quiet, program).build();
+        logger.enabled(&Metadata::builder().target(target).level(level).build())
+    }
+
+    #[test]
+    fn the_workspace_logs_at_the_level_the_program_chose() {
+        assert!(keeps(false, "server-v3", "server_v2", Level::Debug));
+        assert!(keeps(false, "lab", "lab::watcher", Level::Debug));
+        assert!(keeps(false, "client-v2", "client_v2", Level::Info));
+        assert!(keeps(false, "shutdown", "shutdown", Level::Info));
+        assert!(!keeps(true, "server-v3", "server_v2", Level::Debug));
+        assert!(keeps(true, "server-v3", "server_v3", Level::Info));
+    }
+
+    #[test]
+    fn other_crates_log_nothing() {
+        // rustyline traces every key at debug level, and warns mid-prompt.
+        for level in [Level::Debug, Level::Warn, Level::Error] {
+            assert!(!keeps(false, "lab", "rustyline::edit", level));
+            assert!(!keeps(false, "lab", "mio::poll", level));
+        }
+    }
 }

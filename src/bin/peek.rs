@@ -9,8 +9,8 @@ use anyhow::Result;
 use clap::Parser;
 use crossterm::{cursor, terminal, QueueableCommand};
 use socket_lesson::kernel::{self, PortView};
-use socket_lesson::picture::{Known, Picture};
-use socket_lesson::term::Style;
+use socket_lesson::picture::{self, Known, Picture};
+use socket_lesson::term::{self, Style};
 use socket_lesson::Lang;
 
 /// Shows what the kernel holds for a server port: each listening socket's
@@ -92,7 +92,10 @@ fn draw(view: &PortView, picture: bool, style: Style) -> String {
     if !picture {
         return view.to_string();
     }
-    let mut text = Picture::new(view, &Known::default(), style, Lang::En).draw();
+    let columns = term::width().unwrap_or(picture::WIDTH);
+    let mut text = Picture::new(view, &Known::default(), style, Lang::En)
+        .fit(columns)
+        .draw();
     if let Some(line) = view.not_reported_line() {
         text += &format!("{line}\n");
     }

@@ -21,12 +21,16 @@ use socket_lesson::peer::PATIENCE;
 use socket_lesson::picture::{Known, Picture};
 use socket_lesson::term::{self, paint, Style};
 pub use socket_lesson::Lang;
+use unicode_width::UnicodeWidthStr;
 
 const HEADING: Colour = AnsiColor::Cyan.on_default().bold();
 const CLIENT: Colour = AnsiColor::Green.on_default();
 const SERVER: Colour = Colour::new().dimmed();
 const PANEL: Colour = AnsiColor::Magenta.on_default();
 const COMMAND: Colour = AnsiColor::Yellow.on_default();
+
+/// What the tour's clients, servers, panels and pictures are indented by.
+const INDENT: &str = "  ";
 
 /// The widest the narration is wrapped to, even on a wide terminal: long
 /// lines are hard to read.
@@ -132,7 +136,7 @@ impl Narrator {
         self.show_log();
         let text = self.pick(en, ko);
         let text = match self.width {
-            Some(width) => textwrap::fill(text, width),
+            Some(width) => term::wrap(text, width).join("\n"),
             None => text.to_string(),
         };
         self.print(&format!("\n{text}"));
@@ -188,16 +192,29 @@ impl Narrator {
         }
     }
 
-    /// The lesson's picture of `view`, with what the tour knows.
+    /// The lesson's picture of `view`, with what the tour knows, indented
+    /// and as wide as the terminal leaves room for (80 columns when the
+    /// output is not a terminal).
     pub fn picture(&self, view: &PortView, known: &Known) {
         self.show_log();
-        let picture = Picture::new(view, known, self.style, self.lang).draw();
+        let columns = self.columns().saturating_sub(INDENT.len());
+        let picture = Picture::new(view, known, self.style, self.lang)
+            .fit(columns)
+            .draw();
         for line in picture.lines() {
-            self.print(&format!("  {line}"));
+            self.print(&format!("{INDENT}{line}"));
         }
     }
 
-    /// The commands to try the step by hand.
+    /// The columns the tour's lines may take: the terminal's, or 80.
+    fn columns(&self) -> usize {
+        self.width.unwrap_or(80)
+    }
+
+    /// The commands to try the step by hand, each with what it shows. A
+    /// command is never wrapped, so that it can be copied whole: where a
+    /// command and its comment do not fit on one line, the comment goes on
+    /// the line above.
     pub fn try_it(&self, commands: &[(&str, &str, &str)]) {
         self.show_log();
         self.print(&format!("\n{}", self.pick("Try it yourself:", "직접 해 보기:")));
@@ -206,14 +223,33 @@ impl Narrator {
             .map(|(command, _, _)| command.len())
             .max()
             .unwrap_or(0);
+        let side_by_side = commands.iter().all(|(command, en, ko)| {
+            let comment = self.pick(en, ko);
+            comment.is_empty()
+                || format!("{INDENT}$ {command:<width$}   # {comment}").width() <= self.columns()
+        });
         for (command, en, ko) in commands {
             let comment = self.pick(en, ko);
-            let line = if comment.is_empty() {
-                format!("  $ {command}")
+            if comment.is_empty() {
+                self.print(&paint(
+                    &format!("{INDENT}$ {command}"),
+                    COMMAND,
+                    self.style.colour,
+                ));
+            } else if side_by_side {
+                let line = format!("{INDENT}$ {command:<width$}   # {comment}");
+                self.print(&paint(&line, COMMAND, self.style.colour));
             } else {
-                format!("  $ {command:<width$}   # {comment}")
-            };
-            self.print(&paint(&line, COMMAND, self.style.colour));
+                let room = self.columns().saturating_sub(INDENT.len() + 2);
+                for piece in term::wrap(comment, room) {
+                    self.print(&paint(&format!("{INDENT}# {piece}"), SERVER, self.style.colour));
+                }
+                self.print(&paint(
+                    &format!("{INDENT}$ {command}"),
+                    COMMAND,
+                    self.style.colour,
+                ));
+            }
         }
     }
 

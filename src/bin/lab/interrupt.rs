@@ -5,6 +5,9 @@
 //!   installed *without* `SA_RESTART` makes a blocked call return `EINTR`
 //!   rather than be restarted by the kernel. (`accept` here is socket2's,
 //!   which, unlike the standard library's, does not retry on `EINTR`.)
+//!   The line editor puts a SIGINT handler of its own in place for as long
+//!   as it exists, so the lab's is put back for the time of each blocking
+//!   call ([`Catching`]), and the editor's after it.
 //! - **Windows**: a thread blocked in a Winsock call cannot be interrupted
 //!   from the thread that runs a Ctrl-C handler. So the lab waits for the
 //!   socket to be ready with `WSAPoll`, a tenth of a second at a time,
@@ -26,6 +29,12 @@ pub fn pressed() -> bool {
 /// Makes Ctrl-C interrupt the lab's blocking calls instead of ending it.
 #[cfg(unix)]
 pub fn install() -> io::Result<()> {
+    set_handler().map(|_previous| ())
+}
+
+/// Puts the lab's SIGINT handler in place; returns the one it replaces.
+#[cfg(unix)]
+fn set_handler() -> io::Result<nix::sys::signal::SigAction> {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 
     extern "C" fn on_ctrl_c(_signal: nix::libc::c_int) {
@@ -35,8 +44,34 @@ pub fn install() -> io::Result<()> {
     let action = SigAction::new(SigHandler::Handler(on_ctrl_c), SaFlags::empty(), SigSet::empty());
     // SAFETY: the handler only stores to an atomic, which is safe to do in
     // a signal handler.
-    unsafe { sigaction(Signal::SIGINT, &action) }?;
-    Ok(())
+    Ok(unsafe { sigaction(Signal::SIGINT, &action) }?)
+}
+
+/// While it lives, Ctrl-C is the lab's: it interrupts the blocking call.
+/// A Ctrl-C pressed before it started does not count.
+struct Catching {
+    /// The SIGINT handler that was in place before (the line editor's), put
+    /// back on drop.
+    #[cfg(unix)]
+    previous: nix::sys::signal::SigAction,
+}
+
+impl Catching {
+    fn start() -> io::Result<Catching> {
+        PRESSED.store(false, Ordering::SeqCst);
+        Ok(Catching {
+            #[cfg(unix)]
+            previous: set_handler()?,
+        })
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Catching {
+    fn drop(&mut self) {
+        // SAFETY: puts back a handler that was in place before this one.
+        let _ = unsafe { nix::sys::signal::sigaction(nix::sys::signal::Signal::SIGINT, &self.previous) };
+    }
 }
 
 /// Makes Ctrl-C interrupt the lab's waits instead of ending it.
@@ -48,7 +83,9 @@ pub fn install() -> io::Result<()> {
 /// Blocks in `accept()` until a finished handshake is in the queue, and
 /// takes it. After Ctrl-C, `Err` of kind `Interrupted`.
 pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    let _ctrl_c = Catching::start()?;
     loop {
+        interrupted_yet()?;
         wait_until_readable(listener)?;
         match socket2::SockRef::from(listener).accept() {
             Ok((socket, client)) => {
@@ -66,12 +103,23 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
 /// Blocks until `socket` has bytes to read, or its peer closed. Nothing is
 /// taken from the receive buffer. After Ctrl-C, `Err` of kind `Interrupted`.
 pub fn wait_for_bytes(socket: &TcpStream) -> io::Result<()> {
+    let _ctrl_c = Catching::start()?;
     loop {
+        interrupted_yet()?;
         wait_until_readable(socket)?;
         match socket.peek(&mut [0u8; 1]) {
             Err(error) if error.kind() == io::ErrorKind::Interrupted && !pressed() => continue,
             other => return other.map(|_| ()),
         }
+    }
+}
+
+/// `Err` of kind `Interrupted` if Ctrl-C came before the call could start
+/// (between the lab saying it blocks and the call itself).
+fn interrupted_yet() -> io::Result<()> {
+    match pressed() {
+        true => Err(io::ErrorKind::Interrupted.into()),
+        false => Ok(()),
     }
 }
 

@@ -25,12 +25,46 @@ use client::protocol::{read_utf, write_utf};
 use client::text::shown;
 use log::info;
 use socket_lesson::kernel;
-use socket_lesson::picture::{Known, Picture};
-use socket_lesson::term::Style;
+use socket_lesson::picture::{self, Known, Picture};
+use socket_lesson::term::{self, Style};
 use socket_lesson::Lang;
 
 use command::{Command, HELP};
 use watcher::Watcher;
+
+/// Writes a line of the lab's own text to `out`, wrapped at spaces to the
+/// terminal's width (unwrapped when the output is not a terminal).
+macro_rules! say {
+    ($out:expr, $($text:tt)*) => {
+        writeln!($out, "{}", wrapped(&format!($($text)*)))
+    };
+}
+
+/// `text` wrapped to the terminal's width, or as it is when the output is
+/// not a terminal. A line of a two-column list (`read N          read one
+/// message…`) goes on under its second column.
+fn wrapped(text: &str) -> String {
+    let Some(columns) = term::width() else {
+        return text.to_string();
+    };
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        let second_column = line
+            .find("  ")
+            .and_then(|gap| line[gap..].find(|c: char| c != ' ').map(|start| gap + start))
+            .filter(|&start| start < columns / 2);
+        let indent = " ".repeat(second_column.unwrap_or(0));
+        let options = textwrap::Options::new(columns)
+            .word_separator(textwrap::WordSeparator::AsciiSpace)
+            .subsequent_indent(&indent);
+        lines.extend(
+            textwrap::wrap(line, options)
+                .into_iter()
+                .map(|piece| piece.into_owned()),
+        );
+    }
+    lines.join("\n")
+}
 
 /// Listens, then makes the server's system calls as you type them (accept,
 /// read, write, close) and draws the port's picture from the kernel after
@@ -63,7 +97,7 @@ fn run(args: &Args) -> Result<()> {
         style: Style::for_stdout(args.ascii),
         out: client::cli::stdout(),
     };
-    writeln!(
+    say!(
         lab.out,
         "The server socket listens; the kernel completes clients' handshakes by itself and \
          queues them. Nothing is accepted until you type accept.\n{HELP}"
@@ -76,7 +110,7 @@ fn run(args: &Args) -> Result<()> {
             Ok(None) => {}
             Ok(Some(Command::Quit)) => break,
             Ok(Some(command)) => lab.call(command)?,
-            Err(mistake) => writeln!(lab.out, "{mistake}")?,
+            Err(mistake) => say!(lab.out, "{mistake}")?,
         }
     }
     Ok(())
@@ -110,7 +144,7 @@ impl Lab {
         // told why, and there is nothing new to draw.
         if let Command::Read(number) | Command::Write(number, _) | Command::Close(number) = command {
             if let Err(why) = find(&self.sockets, number) {
-                writeln!(self.out, "{why}")?;
+                say!(self.out, "{why}")?;
                 return Ok(());
             }
         }
@@ -121,7 +155,7 @@ impl Lab {
             Command::Close(number) => self.close(number)?,
             Command::Show => {}
             Command::Help => {
-                writeln!(self.out, "{HELP}")?;
+                say!(self.out, "{HELP}")?;
                 return Ok(());
             }
             Command::Quit => return Ok(()),
@@ -136,7 +170,7 @@ impl Lab {
         self.listener.set_nonblocking(false)?;
         let accepted = match at_once {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                writeln!(
+                say!(
                     self.out,
                     "blocked in accept(): no finished handshake in the queue; connect a client from \
                      another terminal (Ctrl-C stops waiting)"
@@ -154,17 +188,17 @@ impl Lab {
                     client,
                     input,
                 }));
-                writeln!(
+                say!(
                     self.out,
                     "accept() returned socket {}, connected to {client}",
                     self.sockets.len()
                 )
             }
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => writeln!(
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => say!(
                 self.out,
                 "accept() was interrupted (Ctrl-C): nothing was taken from the queue"
             ),
-            Err(error) => writeln!(self.out, "accept() failed: {error}"),
+            Err(error) => say!(self.out, "accept() failed: {error}"),
         }
     }
 
@@ -175,7 +209,7 @@ impl Lab {
         let at_once = accepted.socket.peek(&mut [0u8; 1]);
         accepted.socket.set_nonblocking(false)?;
         if matches!(&at_once, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
-            writeln!(
+            say!(
                 self.out,
                 "blocked in read(): socket {number}'s receive buffer is empty; send a message from its \
                  client (Ctrl-C stops waiting)"
@@ -184,25 +218,25 @@ impl Lab {
             if let Err(error) = interrupt::wait_for_bytes(&accepted.socket) {
                 return match error.kind() {
                     io::ErrorKind::Interrupted => {
-                        writeln!(self.out, "read() was interrupted (Ctrl-C): nothing was read")
+                        say!(self.out, "read() was interrupted (Ctrl-C): nothing was read")
                     }
-                    _ => writeln!(self.out, "read() failed: {error}"),
+                    _ => say!(self.out, "read() failed: {error}"),
                 };
             }
         }
         match read_utf(&mut accepted.input) {
-            Ok(Some(message)) => writeln!(
+            Ok(Some(message)) => say!(
                 self.out,
                 "read_utf() returned \"{}\": {} bytes taken from socket {number}'s receive buffer",
                 shown(&message),
                 client::protocol::frame_len(&message)
             ),
-            Ok(None) => writeln!(
+            Ok(None) => say!(
                 self.out,
                 "read_utf() returned the end of the stream: the client closed its side; `close \
                  {number}` closes this one"
             ),
-            Err(error) => writeln!(self.out, "read_utf() failed: {error}"),
+            Err(error) => say!(self.out, "read_utf() failed: {error}"),
         }
     }
 
@@ -210,14 +244,14 @@ impl Lab {
         let accepted = self.sockets[number - 1].as_ref().expect(FOUND_IN_CALL);
         let mut socket = &accepted.socket;
         match write_utf(&mut socket, text) {
-            Ok(()) => writeln!(
+            Ok(()) => say!(
                 self.out,
                 "write_utf() returned: {} bytes (the 2-byte length and the message) handed to the \
                  kernel, to send to {}",
                 client::protocol::frame_len(text),
                 accepted.client
             ),
-            Err(error) => writeln!(self.out, "write_utf() failed: {error}"),
+            Err(error) => say!(self.out, "write_utf() failed: {error}"),
         }
     }
 
@@ -230,13 +264,13 @@ impl Lab {
         // Dropping the socket (and its reader's copy) closes it.
         self.sockets[number - 1] = None;
         if unread > 0 {
-            writeln!(
+            say!(
                 self.out,
                 "close() returned: socket {number} is closed with {unread} bytes still unread in its \
                  receive buffer, so the kernel resets the connection (RST) instead of saying goodbye"
             )
         } else {
-            writeln!(
+            say!(
                 self.out,
                 "close() returned: socket {number} is closed; the kernel says goodbye to the client \
                  (FIN), and the client's next read sees the end of the stream"
@@ -261,10 +295,13 @@ impl Lab {
             queue_order: self.watcher.arrival_order(&taken),
             accepted,
         };
-        let picture = Picture::new(&view, &known, self.style, Lang::En).draw();
+        let columns = term::width().unwrap_or(picture::WIDTH);
+        let picture = Picture::new(&view, &known, self.style, Lang::En)
+            .fit(columns)
+            .draw();
         write!(self.out, "{picture}")?;
         if let Some(line) = view.not_reported_line() {
-            writeln!(self.out, "{line}")?;
+            say!(self.out, "{line}")?;
         }
         // A blank line ends the picture, before the next call's output.
         writeln!(self.out)?;
