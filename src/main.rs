@@ -70,9 +70,17 @@ fn main() -> ExitCode {
             );
         }
     }
-    tour.say(
-        "That is the lesson. The book (docs/README.md) goes through each version beside its code.",
-        "이것으로 수업을 마칩니다. 교재(docs/README.md)에서 각 버전을 코드와 함께 살펴볼 수 있습니다.",
-    );
+    match args.step {
+        None => tour.say(
+            "That is the lesson. The book (docs/README.md) goes through each version beside its code.",
+            "이것으로 수업을 마칩니다. 교재(docs/README.md)에서 각 버전을 코드와 함께 살펴볼 수 있습니다.",
+        ),
+        Some(_) => tour.say(
+            "That is the step. `cargo run` runs them all; the book (docs/README.md) goes through each \
+             version beside its code.",
+            "이 단계를 마칩니다. `cargo run`은 모든 단계를 차례로 보여 줍니다. 교재(docs/README.md)에서 각 \
+             버전을 코드와 함께 살펴볼 수 있습니다.",
+        ),
+    }
     ExitCode::SUCCESS
 }

@@ -524,8 +524,9 @@ impl<'a> Picture<'a> {
             .connections()
             .filter(|c| c.stage != Stage::Closed && c.stage != Stage::Handshake)
             .collect();
-        let (here, elsewhere): (Vec<&ConnectionView>, Vec<&ConnectionView>) =
+        let (mut here, elsewhere): (Vec<&ConnectionView>, Vec<&ConnectionView>) =
             connections.into_iter().partition(|c| c.client_here);
+        here.sort_by_key(|c| (self.arrival(c), c.client));
         let mut out = Vec::new();
         if !here.is_empty() {
             out.extend(wrap(
@@ -578,6 +579,21 @@ impl<'a> Picture<'a> {
             out.extend(wrap(&line, self.width));
         }
         out
+    }
+
+    /// Where a connection stands in the order the connections arrived, as
+    /// far as the caller knows it: the accepted ones in the order
+    /// `accept()` returned them, then the queued ones in their queue's
+    /// order, then the others.
+    fn arrival(&self, connection: &ConnectionView) -> (u8, usize) {
+        let client = connection.client;
+        if let Some(&(number, _)) = self.known.accepted.iter().find(|(_, c)| *c == client) {
+            (0, number)
+        } else if let Some(place) = self.known.queue_order.iter().position(|c| *c == client) {
+            (1, place)
+        } else {
+            (2, 0)
+        }
     }
 
     /// `:50000` for a client on the server's own machine's loopback, the
@@ -869,6 +885,21 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_clients_are_drawn_in_the_order_they_came() {
+        let view = lesson_view(&both_queued());
+        let known = Known {
+            queue_order: vec![
+                "127.0.0.1:60000".parse().unwrap(),
+                "127.0.0.1:50000".parse().unwrap(),
+            ],
+            accepted: vec![],
+        };
+        let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
+        let boxes = drawn.lines().find(|line| line.contains("+- client")).unwrap();
+        assert!(boxes.find(":60000") < boxes.find(":50000"), "{drawn}");
     }
 
     #[test]

@@ -92,9 +92,22 @@ pub fn width() -> Option<usize> {
 /// assert_eq!(lines, ["서버가", "연결을", "받아들입니다"]);
 /// ```
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    wrap_hanging(text, width, "", "")
+}
+
+/// `text` wrapped as [`wrap`] does, its first line after `first`, the others
+/// after `rest`, both counted in the width.
+///
+/// ```
+/// let lines = socket_lesson::term::wrap_hanging("one two three", 12, "  A | ", "      ");
+/// assert_eq!(lines, ["  A | one", "      two", "      three"]);
+/// ```
+pub fn wrap_hanging(text: &str, width: usize, first: &str, rest: &str) -> Vec<String> {
     let options = textwrap::Options::new(width.max(1))
         .word_separator(textwrap::WordSeparator::AsciiSpace)
-        .break_words(true);
+        .break_words(true)
+        .initial_indent(first)
+        .subsequent_indent(rest);
     textwrap::wrap(text, options)
         .into_iter()
         .map(|line| line.into_owned())

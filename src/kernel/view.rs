@@ -19,7 +19,10 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
+use unicode_width::UnicodeWidthStr;
+
 use super::{AcceptQueue, Source, Table, TcpRow, TcpState};
+use crate::Lang;
 
 /// The kernel's view of one server port: what `peek` shows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -243,44 +246,64 @@ fn same(a: SocketAddr, b: SocketAddr) -> bool {
 impl ConnectionView {
     /// What the connection's state means, in the lesson's words.
     pub fn explain(&self) -> String {
+        self.explain_in(Lang::En)
+    }
+
+    /// What the connection's state means, in the lesson's words, in `lang`.
+    pub fn explain_in(&self, lang: Lang) -> String {
+        let say = |en: &str, ko: &str| lang.pick(en, ko).to_string();
         let mut words = match (self.stage, self.state) {
-            (Stage::Handshake, _) => {
-                "handshake under way: SYN-ACK sent, the client's ACK not yet in".to_string()
-            }
-            (Stage::Queued, TcpState::CloseWait) => {
-                "the client has closed; still waiting in the accept queue".to_string()
-            }
-            (Stage::Queued, _) => "handshake done, waiting in the accept queue".to_string(),
-            (Stage::Accepted, TcpState::CloseWait) => {
-                "accepted; the client has closed, the server has not closed its side yet".to_string()
-            }
-            (Stage::Accepted, _) => "accepted: the server holds a socket for it".to_string(),
-            (Stage::QueuedOrAccepted, TcpState::CloseWait) => {
-                "the client has closed; waiting in the accept queue or accepted (not reported)".to_string()
-            }
-            (Stage::QueuedOrAccepted, _) => {
-                "handshake done; waiting in the accept queue or accepted (not reported)".to_string()
-            }
-            (Stage::Closed, TcpState::TimeWait) => {
-                "closed; the kernel keeps the pair of ports reserved for a while (TIME_WAIT)".to_string()
-            }
-            (Stage::Closed, _) => "closing: the kernel is finishing the goodbye".to_string(),
+            (Stage::Handshake, _) => say(
+                "handshake under way: SYN-ACK sent, the client's ACK not yet in",
+                "핸드셰이크 진행 중: SYN-ACK를 보냈고, 클라이언트의 ACK는 아직 오지 않음",
+            ),
+            (Stage::Queued, TcpState::CloseWait) => say(
+                "the client has closed; still waiting in the accept queue",
+                "클라이언트는 닫았지만, 아직 accept 큐에서 기다림",
+            ),
+            (Stage::Queued, _) => say(
+                "handshake done, waiting in the accept queue",
+                "핸드셰이크 완료, accept 큐에서 기다림",
+            ),
+            (Stage::Accepted, TcpState::CloseWait) => say(
+                "accepted; the client has closed, the server has not closed its side yet",
+                "accept됨. 클라이언트는 닫았고, 서버는 아직 자기 쪽을 닫지 않음",
+            ),
+            (Stage::Accepted, _) => say(
+                "accepted: the server holds a socket for it",
+                "accept됨: 서버가 이 연결의 소켓을 가지고 있음",
+            ),
+            (Stage::QueuedOrAccepted, TcpState::CloseWait) => say(
+                "the client has closed; waiting in the accept queue or accepted (not reported)",
+                "클라이언트는 닫음. accept 큐에서 기다리는지 accept됐는지는 알 수 없음",
+            ),
+            (Stage::QueuedOrAccepted, _) => say(
+                "handshake done; waiting in the accept queue or accepted (not reported)",
+                "핸드셰이크 완료. accept 큐에서 기다리는지 accept됐는지는 알 수 없음",
+            ),
+            (Stage::Closed, state) => closed_meaning(state, lang),
         };
         if let Some(unread) = self.server_unread.filter(|&unread| unread > 0) {
-            words += &format!("; {unread} bytes unread in the server's receive buffer");
+            words += &lang.pick(
+                format!("; {unread} bytes unread in the server's receive buffer"),
+                format!("; 서버의 수신 버퍼에 읽지 않은 {unread}바이트"),
+            );
         }
         if let Some(unread) = self.client_unread.filter(|&unread| unread > 0) {
-            words += &format!("; {unread} bytes unread in the client's receive buffer");
+            words += &lang.pick(
+                format!("; {unread} bytes unread in the client's receive buffer"),
+                format!("; 클라이언트의 수신 버퍼에 읽지 않은 {unread}바이트"),
+            );
         }
         words
     }
 
     /// The ACCEPTED column: `yes`, `no`, `?` when the system does not say,
     /// `-` when the question no longer applies (closed).
-    fn accepted_column(&self) -> &'static str {
+    fn accepted_column(&self, lang: Lang) -> &'static str {
         match self.stage {
-            Stage::Accepted => "yes",
-            Stage::Queued | Stage::Handshake => "no",
+            Stage::Accepted => lang.pick("yes", "예"),
+            Stage::Queued | Stage::Handshake => lang.pick("no", "아니요"),
             Stage::QueuedOrAccepted => "?",
             Stage::Closed => "-",
         }
@@ -307,20 +330,40 @@ impl ListenerView {
     }
 
     /// The listener's line: its address and its queue, in words.
-    fn headline(&self, system: &str) -> String {
-        let mut line = format!("listening on {}; ", self.address);
+    fn headline(&self, system: &str, lang: Lang) -> String {
+        let address = self.address;
+        let mut line = lang.pick(
+            format!("listening on {address}; "),
+            format!("{address}에서 리슨 중; "),
+        );
         line += &match self.queue.waiting {
-            Some(0) => "the accept queue is empty".to_string(),
-            Some(1) => "1 finished handshake waits for accept()".to_string(),
-            Some(n) => format!("{n} finished handshakes wait for accept()"),
-            None => format!("{system}'s table gives no length for its accept queue"),
+            Some(0) => lang
+                .pick("the accept queue is empty", "accept 큐는 비어 있음")
+                .to_string(),
+            Some(1) => lang
+                .pick(
+                    "1 finished handshake waits for accept()",
+                    "핸드셰이크를 마친 연결 1개가 accept()를 기다림",
+                )
+                .to_string(),
+            Some(n) => lang.pick(
+                format!("{n} finished handshakes wait for accept()"),
+                format!("핸드셰이크를 마친 연결 {n}개가 accept()를 기다림"),
+            ),
+            None => lang.pick(
+                format!("{system}'s table gives no length for its accept queue"),
+                format!("{system}의 표에는 accept 큐의 길이가 나오지 않음"),
+            ),
         };
         let mut details = Vec::new();
         if let Some(in_progress) = self.queue.in_progress.filter(|&n| n > 0) {
-            details.push(format!("{in_progress} handshakes in progress"));
+            details.push(lang.pick(
+                format!("{in_progress} handshakes in progress"),
+                format!("핸드셰이크 진행 중 {in_progress}개"),
+            ));
         }
         if let Some(limit) = self.queue.limit {
-            details.push(format!("limit {limit}"));
+            details.push(lang.pick(format!("limit {limit}"), format!("한도 {limit}")));
         }
         if !details.is_empty() {
             line += &format!(" ({})", details.join(", "));
@@ -334,32 +377,119 @@ fn count(value: Option<u32>) -> String {
     value.map_or_else(|| "?".to_string(), |value| value.to_string())
 }
 
-impl fmt::Display for PortView {
+/// What a closed connection's state means, in `lang`.
+fn closed_meaning(state: TcpState, lang: Lang) -> String {
+    match state {
+        TcpState::TimeWait => lang.pick(
+            "closed; the kernel keeps the pair of ports reserved for a while (TIME_WAIT)",
+            "닫힘. 커널이 이 포트 쌍을 한동안 예약해 둠 (TIME_WAIT)",
+        ),
+        _ => lang.pick(
+            "closing: the kernel is finishing the goodbye",
+            "닫는 중: 커널이 연결 끊기를 마무리하고 있음",
+        ),
+    }
+    .to_string()
+}
+
+/// How many closed connections are listed one by one; past that, a table
+/// after a crowd would be all TIME_WAIT rows, so they are counted.
+const CLOSED_ROWS: usize = 3;
+
+/// `text` padded with spaces to `width` columns as a terminal counts them
+/// (a Hangul syllable takes two).
+fn pad(text: &str, width: usize) -> String {
+    let missing = width.saturating_sub(text.width());
+    format!("{text}{}", " ".repeat(missing))
+}
+
+/// `text` after spaces, to end at `width` columns.
+fn pad_left(text: &str, width: usize) -> String {
+    let missing = width.saturating_sub(text.width());
+    format!("{}{text}", " ".repeat(missing))
+}
+
+impl PortView {
     /// A table, one line per connection with the meaning of each, under the
-    /// listening socket it belongs to.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// listening socket it belongs to, in `lang`; closed connections past
+    /// the first few are counted by state rather than listed. peek prints
+    /// it, and the tour in its language.
+    pub fn table(&self, lang: Lang) -> String {
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = self.write_table(&mut out, lang);
+        out
+    }
+
+    fn write_table(&self, f: &mut impl fmt::Write, lang: Lang) -> fmt::Result {
         if self.listeners.is_empty() {
-            writeln!(f, "port {}: nothing is listening", self.port)?;
+            let port = self.port;
+            writeln!(
+                f,
+                "{}",
+                lang.pick(
+                    format!("port {port}: nothing is listening"),
+                    format!("포트 {port}: 리슨하는 소켓이 없음"),
+                )
+            )?;
         }
+        let headers = [
+            lang.pick("CLIENT", "클라이언트"),
+            lang.pick("ACCEPTED", "ACCEPT됨"),
+            lang.pick("SERVER UNREAD", "서버 안 읽음"),
+            lang.pick("CLIENT UNREAD", "클라이언트 안 읽음"),
+            lang.pick("STATE", "상태"),
+        ];
         let width = self
             .connections()
             .map(|connection| connection.client.to_string().len())
             .max()
             .unwrap_or(0)
-            .max("CLIENT".len());
+            .max(headers[0].width());
+        let columns = [
+            width,
+            headers[1].width().max(8),
+            headers[2].width(),
+            headers[3].width(),
+        ];
         let mut unknown = false;
         for listener in &self.listeners {
-            writeln!(f, "port {}: {}", self.port, listener.headline(self.system))?;
+            writeln!(
+                f,
+                "{} {}: {}",
+                lang.pick("port", "포트"),
+                self.port,
+                listener.headline(self.system, lang)
+            )?;
             if listener.connections.is_empty() {
-                writeln!(f, "no connections")?;
+                writeln!(f, "{}", lang.pick("no connections", "연결 없음"))?;
                 continue;
             }
             writeln!(
                 f,
-                "{:<width$}  ACCEPTED  SERVER UNREAD  CLIENT UNREAD  STATE",
-                "CLIENT"
+                "{}  {}  {}  {}  {}",
+                pad(headers[0], columns[0]),
+                pad(headers[1], columns[1]),
+                headers[2],
+                headers[3],
+                headers[4]
             )?;
-            for connection in &listener.connections {
+            let closed: Vec<&ConnectionView> = listener
+                .connections
+                .iter()
+                .filter(|c| c.stage == Stage::Closed)
+                .collect();
+            let listed_closed = if closed.len() > CLOSED_ROWS {
+                0
+            } else {
+                closed.len()
+            };
+            let rows = listener
+                .connections
+                .iter()
+                .filter(|c| c.stage != Stage::Closed)
+                .chain(closed.iter().copied().take(listed_closed));
+            for connection in rows {
                 let client_unread = match (connection.client_here, connection.client_unread) {
                     (false, _) => "-".to_string(),
                     (true, unread) => count(unread),
@@ -367,33 +497,88 @@ impl fmt::Display for PortView {
                 unknown |= connection.stage == Stage::QueuedOrAccepted || connection.server_unread.is_none();
                 writeln!(
                     f,
-                    "{:<width$}  {:<8}  {:>13}  {:>13}  {}",
-                    connection.client.to_string(),
-                    connection.accepted_column(),
-                    count(connection.server_unread),
-                    client_unread,
+                    "{}  {}  {}  {}  {}",
+                    pad(&connection.client.to_string(), columns[0]),
+                    pad(connection.accepted_column(lang), columns[1]),
+                    pad_left(&count(connection.server_unread), columns[2]),
+                    pad_left(&client_unread, columns[3]),
                     connection.state,
                 )?;
-                writeln!(f, "{:width$}  = {}", "", connection.explain())?;
+                writeln!(f, "{:width$}  = {}", "", connection.explain_in(lang))?;
+            }
+            if listed_closed < closed.len() {
+                self.write_closed_counts(f, &closed, lang)?;
             }
         }
         if self.listeners.iter().any(|listener| listener.unlisted() > 0) {
             writeln!(
                 f,
-                "(the queue counts more connections than the table lists: a connection reset or \
-                 closed while it waited is no longer listed, yet accept() will still return it)"
+                "{}",
+                lang.pick(
+                    "(the queue counts more connections than the table lists: a connection reset or \
+                     closed while it waited is no longer listed, yet accept() will still return it)",
+                    "(큐가 세는 연결이 표에 나온 것보다 많습니다: 기다리다 리셋되거나 닫힌 연결은 표에서 \
+                     빠지지만, accept()는 여전히 그 연결을 돌려줍니다)",
+                )
             )?;
         } else if !self.is_consistent() {
             writeln!(
                 f,
-                "(the table changed while it was read: a queue's length and its rows differ)"
+                "{}",
+                lang.pick(
+                    "(the table changed while it was read: a queue's length and its rows differ)",
+                    "(표를 읽는 사이에 표가 바뀌었습니다: 큐의 길이와 행이 다릅니다)",
+                )
             )?;
         }
         let unknown = unknown || self.listeners.iter().any(|l| l.queue.waiting.is_none());
         if unknown && !self.not_reported.is_empty() {
-            writeln!(f, "? = not reported: {}", self.not_reported)?;
+            writeln!(
+                f,
+                "{} {}",
+                lang.pick("? = not reported:", "? = 알 수 없음:"),
+                self.not_reported
+            )?;
         }
         Ok(())
+    }
+
+    /// One line for the closed connections, counted by state, with what
+    /// each state means.
+    fn write_closed_counts(
+        &self,
+        f: &mut impl fmt::Write,
+        closed: &[&ConnectionView],
+        lang: Lang,
+    ) -> fmt::Result {
+        let mut states: Vec<TcpState> = closed.iter().map(|c| c.state).collect();
+        states.sort_by_key(|state| state.to_string());
+        states.dedup();
+        for state in states {
+            let n = closed.iter().filter(|c| c.state == state).count();
+            writeln!(
+                f,
+                "{}",
+                lang.pick(
+                    format!(
+                        "{n} closed connections in {state} (not listed): {}",
+                        closed_meaning(state, lang)
+                    ),
+                    format!(
+                        "{state} 상태로 닫힌 연결 {n}개 (목록 생략): {}",
+                        closed_meaning(state, lang)
+                    ),
+                )
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for PortView {
+    /// The table peek prints: [`PortView::table`] in English.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_table(f, Lang::En)
     }
 }
 
@@ -451,6 +636,57 @@ mod tests {
     }
 
     #[test]
+    fn the_table_in_korean_keeps_its_columns() {
+        let view = view(crate::kernel::proc_net::tests::TCP, 12345);
+        let table = view.table(Lang::Ko);
+        assert!(
+            table.starts_with("포트 12345: 127.0.0.1:12345에서 리슨 중"),
+            "{table}"
+        );
+        assert!(
+            table.contains("= 핸드셰이크 완료, accept 큐에서 기다림"),
+            "{table}"
+        );
+        // Each row's STATE starts where the header's 상태 does.
+        let column = |line: &str, word: &str| line[..line.find(word).unwrap()].width();
+        let header = table.lines().nth(1).unwrap();
+        for row in table.lines().filter(|line| line.contains("ESTABLISHED")) {
+            assert_eq!(column(row, "ESTABLISHED"), column(header, "상태"), "{table}");
+        }
+        assert!(!table.contains("accepted"), "{table}");
+    }
+
+    #[test]
+    fn many_closed_connections_are_counted_not_listed() {
+        let mut text = [HEADER, &line("0100007F:3039", "00000000:0000", 0x0A, 0, 11)].concat();
+        for client in 0..20u16 {
+            text += &line(
+                "0100007F:3039",
+                &format!("0100007F:{:04X}", 40000 + client),
+                0x06,
+                0,
+                0,
+            );
+        }
+        text += &line("0100007F:3039", "0100007F:C350", 0x01, 0, 12);
+        let table = view(&text, 12345).to_string();
+        assert_eq!(
+            table.matches("TIME_WAIT").count(),
+            2,
+            "one line says them all:\n{table}"
+        );
+        assert!(
+            table.contains("20 closed connections in TIME_WAIT (not listed): closed; the kernel keeps"),
+            "{table}"
+        );
+        assert!(
+            table.contains("127.0.0.1:50000"),
+            "the open one is listed:\n{table}"
+        );
+        assert!(table.lines().count() <= 6, "{table}");
+    }
+
+    #[test]
     fn a_closed_connection_is_closed_not_unaccepted() {
         let text = [
             HEADER,
@@ -463,7 +699,7 @@ mod tests {
         let view = view(&text, 12345);
         for connection in view.connections() {
             assert_eq!(connection.stage, Stage::Closed, "{connection:?}");
-            assert_eq!(connection.accepted_column(), "-");
+            assert_eq!(connection.accepted_column(Lang::En), "-");
             assert!(
                 !connection.explain().contains("queue"),
                 "{}",

@@ -35,7 +35,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
     let mut known = Known::default();
     tour.picture(&view_when(port, &Expect::default())?, &known);
 
-    let first = Client::connect(&FIRST_PORT.to_string(), port, Some(FIRST_PORT), tour)?;
+    let first = Client::connect_from(port, FIRST_PORT, tour)?;
     tour.say(
         "connect() has returned: the two kernels finished the three-way handshake, and the \
          server's kernel put the connection in the server socket's backlog queue. The client's \
@@ -44,7 +44,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
          소켓의 백로그 큐에 넣었습니다. 클라이언트 소켓은 만들어졌지만, 서버에는 아직 이 연결을 위한 \
          소켓 객체가 없습니다.",
     );
-    let mut second = Client::connect(&SECOND_PORT.to_string(), port, Some(SECOND_PORT), tour)?;
+    let mut second = Client::connect_from(port, SECOND_PORT, tour)?;
     known.queue_order = vec![first.address(), second.address()];
     let both_queued = Expect {
         waiting: Some(2),

@@ -89,40 +89,48 @@ pub struct Client {
 }
 
 impl Client {
-    /// Connects to `port`, from `local_port` if it is free.
-    pub fn connect(name: &str, port: u16, local_port: Option<u16>, tour: &Narrator) -> Result<Client> {
-        let peer = match local_port {
-            None => Peer::connect(port)?,
-            Some(local) => match Peer::connect_from(port, local) {
-                Ok(peer) => peer,
-                Err(_) => {
-                    let peer = Peer::connect(port)?;
-                    tour.say(
-                        &format!(
-                            "(Port {local} is in use on this machine, so this client connects from {}, \
-                             a port the kernel picked.)",
-                            peer.port()
-                        ),
-                        &format!(
-                            "(이 컴퓨터에서 {local}번 포트를 이미 쓰고 있어서, 이 클라이언트는 커널이 \
-                             고른 {}번 포트에서 접속합니다.)",
-                            peer.port()
-                        ),
-                    );
-                    peer
-                }
-            },
+    /// Connects to `port` from a port the kernel picks; its lines are
+    /// marked with `name`.
+    pub fn connect(name: &str, port: u16, tour: &Narrator) -> Result<Client> {
+        let peer = Peer::connect(port)?;
+        Client::connected(name.to_string(), peer, tour)
+    }
+
+    /// Connects to `port` from `local_port` if it is free, else from a port
+    /// the kernel picks, and says so; its lines are marked with the port it
+    /// really connected from.
+    pub fn connect_from(port: u16, local_port: u16, tour: &Narrator) -> Result<Client> {
+        let peer = match Peer::connect_from(port, local_port) {
+            Ok(peer) => peer,
+            Err(_) => {
+                let peer = Peer::connect(port)?;
+                tour.say(
+                    &format!(
+                        "(Port {local_port} is in use on this machine, so this client connects from {}, \
+                         a port the kernel picked.)",
+                        peer.port()
+                    ),
+                    &format!(
+                        "(이 컴퓨터에서 {local_port}번 포트를 이미 쓰고 있어서, 이 클라이언트는 커널이 \
+                         고른 {}번 포트에서 접속합니다.)",
+                        peer.port()
+                    ),
+                );
+                peer
+            }
         };
+        Client::connected(peer.port().to_string(), peer, tour)
+    }
+
+    /// Says that `peer` connected.
+    fn connected(name: String, peer: Peer, tour: &Narrator) -> Result<Client> {
         let server = peer.socket.peer_addr()?;
         tour.client(
-            name,
+            &name,
             &format!("connect() returned: {} -> {server}", peer.address()),
             &format!("connect()가 돌아왔습니다: {} -> {server}", peer.address()),
         );
-        Ok(Client {
-            name: name.to_string(),
-            peer,
-        })
+        Ok(Client { name, peer })
     }
 
     /// This client's address, as the server and the kernel see it.

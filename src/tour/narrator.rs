@@ -103,6 +103,11 @@ impl Narrator {
         }
     }
 
+    /// The tour's language.
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
     /// The text in the tour's language.
     pub fn pick<'a>(&self, en: &'a str, ko: &'a str) -> &'a str {
         self.lang.pick(en, ko)
@@ -148,9 +153,13 @@ impl Narrator {
             Pause::None => {}
             Pause::Moment => thread::sleep(Duration::from_millis(1200)),
             Pause::Enter => {
-                let mut out = client::cli::stdout();
-                let _ =
-                    write!(out, "{}", paint("[Enter]", SERVER, self.style.colour)).and_then(|()| out.flush());
+                // The marker is for a person at a terminal; a file or a
+                // pipe gets the story alone.
+                if self.width.is_some() {
+                    let mut out = client::cli::stdout();
+                    let _ = write!(out, "{}", paint("[Enter]", SERVER, self.style.colour))
+                        .and_then(|()| out.flush());
+                }
                 // The end of input stops the waiting, not the tour.
                 let _ = std::io::stdin().lock().read_line(&mut String::new());
             }
@@ -160,35 +169,36 @@ impl Narrator {
     /// What a client of the tour did or saw.
     pub fn client(&self, who: &str, en: &str, ko: &str) {
         self.show_log();
-        let line = format!(
-            "  {} {who} | {}",
-            self.pick("client", "클라이언트"),
-            self.pick(en, ko)
-        );
-        self.print(&paint(&line, CLIENT, self.style.colour));
+        let label = format!("{INDENT}{} {who} | ", self.pick("client", "클라이언트"));
+        self.print_hanging(&label, self.pick(en, ko), label.width(), CLIENT);
     }
 
     /// What the tour did as a server (in the step where it is one).
     pub fn server(&self, en: &str, ko: &str) {
         self.show_log();
-        let line = format!(
-            "  {} | {}",
-            self.pick("server (the tour)", "서버(투어)"),
-            self.pick(en, ko)
-        );
-        self.print(&paint(&line, HEADING, self.style.colour));
+        let label = format!("{INDENT}{} | ", self.pick("server (the tour)", "서버(투어)"));
+        self.print_hanging(&label, self.pick(en, ko), label.width(), HEADING);
     }
 
     /// A table from one of the instruments (`peek`, `crowd`), each line
     /// marked with the instrument's name.
     pub fn panel(&self, instrument: &str, text: &str) {
         self.show_log();
+        let label = format!("{INDENT}{instrument} | ");
         for line in text.lines() {
-            self.print(&paint(
-                &format!("  {instrument} | {line}"),
-                PANEL,
-                self.style.colour,
-            ));
+            self.print_hanging(&label, line, label.width() + 2, PANEL);
+        }
+    }
+
+    /// `label` then `text`, in `colour`: on a terminal, wrapped at spaces to
+    /// its width, the lines after the first indented by `hang` columns.
+    fn print_hanging(&self, label: &str, text: &str, hang: usize, colour: Colour) {
+        let lines = match self.width {
+            Some(columns) => term::wrap_hanging(text, columns, label, &" ".repeat(hang)),
+            None => vec![format!("{label}{text}")],
+        };
+        for line in lines {
+            self.print(&paint(&line, colour, self.style.colour));
         }
     }
 
@@ -255,7 +265,7 @@ impl Narrator {
 
     /// Prints one line of a server's log, indented and in its colour.
     fn print_server_line(&self, line: &str) {
-        self.print(&paint(&format!("  {line}"), SERVER, self.style.colour));
+        self.print_hanging(INDENT, line, 2 * INDENT.len(), SERVER);
     }
 
     /// Prints the server lines logged so far.
@@ -297,13 +307,10 @@ impl Narrator {
         }
     }
 
-    /// Stops the servers' per-message lines (for a crowd) or brings them back.
-    pub fn quiet_servers(&self, quiet: bool) {
+    /// Stops every server's lines from here on: a crowd's would bury the
+    /// story, and its servers go on running until the tour ends.
+    pub fn silence_servers(&self) {
         self.show_log();
-        log::set_max_level(if quiet {
-            LevelFilter::Off
-        } else {
-            LevelFilter::Debug
-        });
+        log::set_max_level(LevelFilter::Off);
     }
 }

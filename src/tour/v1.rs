@@ -22,7 +22,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
     let (server, port) = start("server-v1", server_v1::serve)?;
     tour.expect_log("listening on")?;
 
-    let mut a = Client::connect("A", port, None, tour)?;
+    let mut a = Client::connect("A", port, tour)?;
     tour.expect_log("connected: client")?;
     a.exchange("Hello", tour)?;
     let result = server.join().expect("server-v1's thread");

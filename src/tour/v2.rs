@@ -23,7 +23,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
     let (server, port) = start("server-v2", server_v2::serve)?;
     tour.expect_log("listening on")?;
 
-    let mut a = Client::connect("A", port, None, tour)?;
+    let mut a = Client::connect("A", port, tour)?;
     tour.expect_log("connected: client")?;
     a.exchange("Hello from A", tour)?;
 
@@ -35,7 +35,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
          핸드셰이크를 끝내고 연결을 서버 소켓의 백로그 큐(accept 큐)에 넣었기 때문입니다. \
          server-v2는 다시 accept()를 호출하지 않으므로, 서버에는 B를 위한 소켓 객체가 없습니다.",
     );
-    let mut b = Client::connect("B", port, None, tour)?;
+    let mut b = Client::connect("B", port, tour)?;
     let sent = b.send("Hello from B", tour)?;
 
     // The picture once the kernel shows B's bytes, where it reports them.
@@ -50,7 +50,7 @@ pub fn run(tour: &Narrator) -> Result<()> {
         queued: vec![b.address()],
     };
     let view = view_when(port, &b_waiting)?;
-    tour.panel("peek", &view.to_string());
+    tour.panel("peek", &view.table(tour.lang()));
     tour.picture(&view, &known);
     tour.say(
         &format!(

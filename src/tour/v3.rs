@@ -5,6 +5,8 @@ use anyhow::Result;
 use socket_lesson::crowd::{Crowd, Report};
 use socket_lesson::picture::Known;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::narrator::Narrator;
 use super::{serve_v3, start, view_when, Client, Expect};
 
@@ -27,9 +29,9 @@ pub fn run(tour: &Narrator) -> Result<()> {
     let (_server, port) = start("server-v3", serve_v3)?;
     tour.expect_log("listening on")?;
 
-    let mut a = Client::connect("A", port, None, tour)?;
+    let mut a = Client::connect("A", port, tour)?;
     tour.expect_log("connected: client")?;
-    let mut b = Client::connect("B", port, None, tour)?;
+    let mut b = Client::connect("B", port, tour)?;
     tour.expect_log("connected: client")?;
     a.exchange("Hello from A", tour)?;
     b.exchange("Hello from B", tour)?;
@@ -67,20 +69,24 @@ pub fn run(tour: &Narrator) -> Result<()> {
     tour.say(
         &format!(
             "Last, a crowd: {CROWD_CLIENTS} clients connect at once and send {CROWD_MESSAGES} messages \
-             each, against a fresh server-v2 and a fresh server-v3. A client that hears nothing for \
-             {timeout} s gives up: it starved."
+             each, against a fresh server-v2 and a fresh server-v3. A client that never gets a reply \
+             starved: either it waited {timeout} s and gave up, or the server ended its connection \
+             without answering once. The table counts the two apart."
         ),
         &format!(
             "마지막으로 클라이언트 {CROWD_CLIENTS}개가 동시에 접속해 각각 메시지 {CROWD_MESSAGES}개를 \
-             보냅니다. 새로 띄운 server-v2와 server-v3에 각각 보냅니다. {timeout}초 동안 아무 응답도 \
-             받지 못한 클라이언트는 포기합니다. 굶은(starved) 클라이언트입니다."
+             보냅니다. 새로 띄운 server-v2와 server-v3에 각각 보냅니다. 응답을 한 번도 받지 못한 \
+             클라이언트는 굶은(starved) 것입니다. {timeout}초를 기다리다 포기했거나, 서버가 한 번도 \
+             답하지 않고 연결을 끝낸 경우입니다. 표는 둘을 따로 셉니다."
         ),
     );
-    tour.quiet_servers(true);
+    // The crowds' servers go on running on their threads until the tour
+    // ends, and server-v3's sessions may still be logging the crowd's
+    // `exit`s: their lines stay out of the story from here on.
+    tour.silence_servers();
     let v2 = crowd(start("server-v2", server_v2::serve)?.1)?.run(|_| {})?;
     let v3 = crowd(start("server-v3", serve_v3)?.1)?.run(|_| {})?;
-    tour.quiet_servers(false);
-    tour.panel("crowd", &side_by_side(&v2, &v3));
+    tour.panel("crowd", &side_by_side(&v2, &v3, tour));
     let (en, ko) = what_the_crowd_shows(&v2, &v3);
     tour.say(&en, &ko);
     tour.try_it(&[
@@ -99,38 +105,81 @@ pub fn run(tour: &Narrator) -> Result<()> {
     Ok(())
 }
 
-/// The crowd's counts, server-v2 beside server-v3.
-fn side_by_side(v2: &Report, v3: &Report) -> String {
+/// The crowd's counts, server-v2 beside server-v3, in the tour's language.
+fn side_by_side(v2: &Report, v3: &Report, tour: &Narrator) -> String {
+    let waited = |report: &Report| report.starved - report.starved_then_closed;
     let rows = [
-        ("clients", v2.clients.to_string(), v3.clients.to_string()),
-        ("served", v2.served.to_string(), v3.served.to_string()),
-        ("starved", v2.starved.to_string(), v3.starved.to_string()),
-        ("replies", v2.replies.to_string(), v3.replies.to_string()),
         (
-            "elapsed",
+            tour.pick("clients", "클라이언트"),
+            v2.clients.to_string(),
+            v3.clients.to_string(),
+        ),
+        (
+            tour.pick("served", "처리됨"),
+            v2.served.to_string(),
+            v3.served.to_string(),
+        ),
+        (
+            tour.pick("starved: gave up waiting", "굶음: 기다리다 포기"),
+            waited(v2).to_string(),
+            waited(v3).to_string(),
+        ),
+        (
+            tour.pick("starved: closed or reset", "굶음: 닫히거나 리셋됨"),
+            v2.starved_then_closed.to_string(),
+            v3.starved_then_closed.to_string(),
+        ),
+        (
+            tour.pick("replies", "응답"),
+            v2.replies.to_string(),
+            v3.replies.to_string(),
+        ),
+        (
+            tour.pick("elapsed", "걸린 시간"),
             format!("{:.3} s", v2.elapsed_s),
             format!("{:.3} s", v3.elapsed_s),
         ),
     ];
-    let mut table = format!("{:<10}{:>12}{:>12}\n", "", "server-v2", "server-v3");
+    let label_width = rows.iter().map(|(name, _, _)| name.width()).max().unwrap_or(0);
+    let pad = |name: &str| format!("{name}{}", " ".repeat(label_width - name.width()));
+    let mut table = format!("{}{:>12}{:>12}\n", pad(""), "server-v2", "server-v3");
     for (name, v2_value, v3_value) in rows {
-        table += &format!("{name:<10}{v2_value:>12}{v3_value:>12}\n");
+        table += &format!("{}{v2_value:>12}{v3_value:>12}\n", pad(name));
     }
     table
 }
 
 /// What the crowd's counts say, in words made from the counts themselves.
 fn what_the_crowd_shows(v2: &Report, v3: &Report) -> (String, String) {
+    let (reset, waited) = (v2.starved_then_closed, v2.starved - v2.starved_then_closed);
     let mut en = format!(
-        "server-v2 served {} of its {} clients; {} starved, waiting in its accept queue until it \
-         closed.",
-        v2.served, v2.clients, v2.starved
+        "server-v2 served {} of its {} clients. The other clients waited in its accept queue, never \
+         answered: ",
+        v2.served, v2.clients
     );
     let mut ko = format!(
-        "server-v2는 클라이언트 {}개 중 {}개만 처리했고, {}개는 서버가 닫힐 때까지 백로그 큐에서 \
-         기다리다 굶었습니다.",
-        v2.clients, v2.served, v2.starved
+        "server-v2는 클라이언트 {}개 중 {}개만 처리했습니다. 나머지는 백로그 큐에서 기다리기만 했고 \
+         답을 받지 못했습니다. ",
+        v2.clients, v2.served
     );
+    let mut en_parts = Vec::new();
+    let mut ko_parts = Vec::new();
+    if reset > 0 {
+        en_parts.push(format!(
+            "{reset} until server-v2 exited after its one client's exit, and the kernel ended their \
+             connections (reset, or closed)"
+        ));
+        ko_parts.push(format!(
+            "{reset}개는 server-v2가 첫 클라이언트의 exit로 끝나면서 커널이 연결을 끝냈습니다(리셋 또는 \
+             닫힘)"
+        ));
+    }
+    if waited > 0 {
+        en_parts.push(format!("{waited} until they gave up waiting"));
+        ko_parts.push(format!("{waited}개는 기다리다 포기했습니다"));
+    }
+    en += &format!("{}.", en_parts.join("; "));
+    ko += &format!("{}.", ko_parts.join(". "));
     if v3.served == v3.clients {
         en += &format!(" server-v3 served all {}.", v3.clients);
         ko += &format!(" server-v3는 {}개 모두 처리했습니다.", v3.clients);

@@ -54,14 +54,7 @@ fn wrapped(text: &str) -> String {
             .and_then(|gap| line[gap..].find(|c: char| c != ' ').map(|start| gap + start))
             .filter(|&start| start < columns / 2);
         let indent = " ".repeat(second_column.unwrap_or(0));
-        let options = textwrap::Options::new(columns)
-            .word_separator(textwrap::WordSeparator::AsciiSpace)
-            .subsequent_indent(&indent);
-        lines.extend(
-            textwrap::wrap(line, options)
-                .into_iter()
-                .map(|piece| piece.into_owned()),
-        );
+        lines.extend(term::wrap_hanging(line, columns, "", &indent));
     }
     lines.join("\n")
 }
