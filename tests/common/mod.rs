@@ -188,6 +188,17 @@ impl Running {
         }
     }
 
+    /// Waits for the next stdout line (not one already read) that contains
+    /// any of `needles`, and returns it.
+    pub fn next_line_with_any(&mut self, needles: &[&str]) -> String {
+        loop {
+            let line = self.next_line();
+            if needles.iter().any(|needle| line.contains(needle)) {
+                return line;
+            }
+        }
+    }
+
     /// The next stdout line, waiting at most [`PATIENCE`].
     pub fn next_line(&mut self) -> String {
         self.next_line_within(PATIENCE).unwrap_or_else(|| {
