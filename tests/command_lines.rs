@@ -144,3 +144,51 @@ fn a_prompt_shows_only_on_a_terminal() {
         .iter()
         .all(|line| !line.contains("message (exit to quit)>")));
 }
+
+/// The README's by-hand commands (`cargo run -p server-v2`, `-p client
+/// --bin client-v2`, `--bin peek`) come after the first `cargo run`, and
+/// must build nothing again: cargo reuses a dependency only when it is
+/// built with the same features, and building one package alone takes the
+/// features that package's own dependencies ask for. Here every package's
+/// dependencies, with their features, are among the first build's.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "runs cargo, which the Windows tests of this project run without (under Wine); \
+              the test compares the Windows build's features on every system"
+)]
+fn by_hand_builds_reuse_what_the_first_build_made() {
+    let built_for = |package: &str, target: &str| -> std::collections::BTreeSet<String> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = std::process::Command::new(cargo)
+            .args(["tree", "--offline", "--locked", "--prefix", "none", "--target", target])
+            .args(["--edges", "normal,build", "--format", "{p} {f}", "--package", package])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo runs");
+        assert!(
+            output.status.success(),
+            "cargo tree -p {package}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(|line| line.trim_end_matches(" (*)").to_string())
+            .collect()
+    };
+    // Each system the README names, whatever this one is: cargo resolves
+    // another target's dependencies without building anything.
+    for target in ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"] {
+        let first_build = built_for("socket-lesson", target);
+        for package in ["server-v1", "server-v2", "server-v3", "client"] {
+            let rebuilt: Vec<String> =
+                built_for(package, target).difference(&first_build).cloned().collect();
+            assert!(
+                rebuilt.is_empty(),
+                "on {target}, `cargo build -p {package}` after `cargo run` would build these again, \
+                 with other features: {rebuilt:?}; declare their features once in the workspace's \
+                 Cargo.toml, as libc's and windows-sys's are"
+            );
+        }
+    }
+}
