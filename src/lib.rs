@@ -15,6 +15,9 @@
 //! - [`crowd`]: many clients at once, to compare the servers and measure
 //!   them.
 //! - [`peer`]: one client speaking the protocol, for the tour and the tests.
+//! - [`examine`]: the lesson's checks run against any server of the frame,
+//!   and which version of the course it behaves like, with the kernel's
+//!   evidence.
 //! - [`term`]: what the terminal can show (colour, box characters, width).
 //!
 //! The programs built from it:
@@ -24,9 +27,12 @@
 //! - `peek` (`cargo run --bin peek`): the kernel's view of one port;
 //! - `crowd` (`cargo run --bin crowd`): a crowd of clients and what each got;
 //! - `lab` (`cargo run --bin lab`): a server whose calls (accept, read,
-//!   write, close) you make by hand, with the picture after each.
+//!   write, close) you make by hand, with the picture after each;
+//! - `examine` (`cargo run --bin examine`): which version of the course a
+//!   server behaves like, and why.
 
 pub mod crowd;
+pub mod examine;
 pub mod kernel;
 pub mod peer;
 pub mod picture;

@@ -5,7 +5,7 @@
 //! purpose (raw bytes, a reset). Every method returns what happened rather
 //! than deciding what it means: the tour narrates it, a test asserts on it.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -24,7 +24,24 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 pub struct Peer {
     /// The connected socket, for writing and for its options.
     pub socket: TcpStream,
-    input: BufReader<TcpStream>,
+    input: BufReader<Recorded>,
+}
+
+/// The incoming side of a [`Peer`]'s connection, keeping the bytes the last
+/// [`Peer::receive`] read, so that a reply that is not a frame can be shown
+/// as the bytes it was.
+#[derive(Debug)]
+struct Recorded {
+    socket: TcpStream,
+    bytes: Vec<u8>,
+}
+
+impl Read for Recorded {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let read = self.socket.read(buffer)?;
+        self.bytes.extend_from_slice(&buffer[..read]);
+        Ok(read)
+    }
 }
 
 /// How a connection ended, seen from the client.
@@ -50,6 +67,22 @@ impl Peer {
         Peer::from_socket(TcpStream::connect(("127.0.0.1", port))?)
     }
 
+    /// Connects to `server`, on this machine or not, giving up when the
+    /// handshake has not finished within `timeout` (a server whose accept
+    /// queue is full lets new handshakes wait unanswered).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let peer = socket_lesson::peer::Peer::connect_to(listener.local_addr()?, Duration::from_secs(5))?;
+    /// assert_eq!(peer.socket.peer_addr()?, listener.local_addr()?);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn connect_to(server: SocketAddr, timeout: Duration) -> io::Result<Peer> {
+        Peer::from_socket(TcpStream::connect_timeout(&server, timeout)?)
+    }
+
     /// Connects to 127.0.0.1:`port` from the local port `local_port`, as the
     /// lesson's clients on 50000 and 60000 do.
     pub fn connect_from(port: u16, local_port: u16) -> anyhow::Result<Peer> {
@@ -62,7 +95,10 @@ impl Peer {
 
     fn from_socket(socket: TcpStream) -> io::Result<Peer> {
         socket.set_read_timeout(Some(PATIENCE))?;
-        let input = BufReader::new(socket.try_clone()?);
+        let input = BufReader::new(Recorded {
+            socket: socket.try_clone()?,
+            bytes: Vec::new(),
+        });
         Ok(Peer { socket, input })
     }
 
@@ -91,7 +127,40 @@ impl Peer {
 
     /// Reads the next message; `None` if the server closed between messages.
     pub fn receive(&mut self) -> Result<Option<String>, ProtocolError> {
+        // What is already buffered is where this frame starts.
+        let buffered = self.input.buffer().to_vec();
+        self.input.get_mut().bytes = buffered;
         read_utf(&mut self.input)
+    }
+
+    /// Reads the next message as [`receive`](Peer::receive) does, waiting at
+    /// most `wait` for it: a time-out is an [`io::Error`] that
+    /// [`client::net::is_time_out`] recognises.
+    pub fn receive_within(&mut self, wait: Duration) -> Result<Option<String>, ProtocolError> {
+        self.socket.set_read_timeout(Some(wait))?;
+        let received = self.receive();
+        self.socket.set_read_timeout(Some(PATIENCE))?;
+        received
+    }
+
+    /// The bytes the last [`receive`](Peer::receive) read, from where its
+    /// frame began: the whole frame when it succeeded, and otherwise what
+    /// came instead (the start of an HTTP response, say), up to the failure.
+    ///
+    /// ```
+    /// use std::io::Write;
+    ///
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let mut peer = socket_lesson::peer::Peer::connect(listener.local_addr()?.port())?;
+    /// let (mut server, _) = listener.accept()?;
+    /// server.write_all(b"HTTP/1.1 400 Bad Request\r\n")?;
+    /// drop(server);
+    /// assert!(peer.receive().is_err()); // "HT" announces 18,516 bytes; 24 came
+    /// assert!(peer.received_bytes().starts_with(b"HTTP/1.1 400"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn received_bytes(&self) -> &[u8] {
+        &self.input.get_ref().bytes
     }
 
     /// Sends `message` and reads the reply, which must be the lesson's,

@@ -8,8 +8,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::{
-    example, if_queues_reported, wait_for_kernel, waits_in_queue, Closed, Peer, Running, Server, SILENCE,
+    example, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server, PATIENCE, REPORTS_ACCEPTED,
+    REPORTS_QUEUES, SILENCE,
 };
+use socket_lesson::examine::scenarios::{self, Answer, ReplyRule, Shutdown, Target};
 use socket_lesson::kernel::TcpState;
 
 fn start(name: &str, args: &[&str]) -> Server {
@@ -26,35 +28,25 @@ fn start(name: &str, args: &[&str]) -> Server {
 fn ctrl_c_closes_every_session_in_order_and_exits_0() {
     let mut server = start("shutdown", &[]);
     let port = server.port;
-    // Three clients: one idle, one in the middle of a conversation, one
-    // that has just sent a message.
-    let mut idle = Peer::connect(port).unwrap();
-    server.expect_log(&format!("connected: client 127.0.0.1:{}", idle.port()));
-    let mut talking = Peer::connect(port).unwrap();
-    talking.exchange("one").unwrap();
-    let mut just_sent = Peer::connect(port).unwrap();
-    server.expect_log(&format!("connected: client 127.0.0.1:{}", just_sent.port()));
-    just_sent.send("last words").unwrap();
-
+    // examine's Ctrl-C scenario: three clients in sessions, two silent since
+    // their reply, one that has just sent a message.
+    let clients = scenarios::shutdown_clients(&Target::local(port), &ReplyRule::lesson()).unwrap();
     let asked = Instant::now();
     server.process.interrupt(); // Ctrl-C
+    let ends = clients.watch(asked, PATIENCE);
     let (status, stderr) = server.process.wait_exit();
     let took = asked.elapsed();
     assert!(status.success(), "{status}: {stderr}");
     assert!(took < Duration::from_secs(2), "the server took {took:?} to stop");
 
-    // Each client reads the end of the stream: an orderly close, not a reset.
-    assert!(matches!(idle.closed().unwrap(), Closed::Eof));
-    assert!(matches!(talking.closed().unwrap(), Closed::Eof));
-    // The last one may have been answered before the shutdown reached it.
-    match just_sent.receive() {
-        Ok(Some(reply)) => {
-            assert_eq!(reply, "last words World!");
-            assert!(matches!(just_sent.closed().unwrap(), Closed::Eof));
-        }
-        Ok(None) => {}
-        other => panic!("expected the reply or the end of the stream, got {other:?}"),
+    // Each client reads the end of the stream: an orderly close, not a
+    // reset. The last may have been answered before the shutdown reached it.
+    let shutdown = shutdown(ends, status, took);
+    assert!(shutdown.clients_closed_in_order(), "{:#?}", shutdown.clients);
+    for reply in shutdown.clients.iter().filter_map(|client| client.reply.as_ref()) {
+        assert_eq!(reply, "last words World!");
     }
+    assert!(shutdown.check().passed, "{}", shutdown.check());
 
     let log = server.log();
     let ends = log
@@ -65,8 +57,7 @@ fn ctrl_c_closes_every_session_in_order_and_exits_0() {
     assert!(log.last().unwrap().ends_with("] server stopped"), "{log:#?}");
     // Nothing of the server's is left in the kernel's table but TIME_WAIT,
     // once the clients close their side, as client-v2 does at the end of
-    // the stream.
-    drop((idle, talking, just_sent));
+    // the stream (the scenario's clients have closed theirs).
     wait_for_kernel("only TIME_WAIT left on the server's port", |table| {
         table
             .on_port(port)
@@ -75,35 +66,43 @@ fn ctrl_c_closes_every_session_in_order_and_exits_0() {
     });
 }
 
+/// What Ctrl-C did, as examine's `ctrl_c` check judges it.
+fn shutdown(
+    clients: Vec<scenarios::ClientEnd>,
+    status: std::process::ExitStatus,
+    took: Duration,
+) -> Shutdown {
+    Shutdown {
+        signal: "SIGINT",
+        clients,
+        exit: Some(status),
+        took,
+    }
+}
+
 #[test]
 fn a_pool_of_two_keeps_the_third_client_in_the_accept_queue() {
     let mut server = start("pool", &["--workers", "2"]);
-    let port = server.port;
-    let mut a = Peer::connect(port).unwrap();
-    a.exchange("from A").unwrap();
-    let mut b = Peer::connect(port).unwrap();
-    b.exchange("from B").unwrap();
-
-    // Both workers are busy: the third client connects and sends, and waits
-    // in the accept queue, its bytes unread, without a reply.
-    let mut c = Peer::connect(port).unwrap();
-    c.send("from C").unwrap(); // 2 + 6 bytes
-    let c_port = c.port();
-    wait_for_kernel("C queued with its 8 bytes", |table| {
-        let waiting = table.listener(port)?.queue?.waiting;
-        (waiting == if_queues_reported(1) && waits_in_queue(table, port, c_port, 8)).then_some(())
-    });
-    c.silence(SILENCE).unwrap();
+    // examine's many-at-once scenario with three clients, each sending
+    // Hello: the two workers serve two at once; the third connects and
+    // sends, and waits in the accept queue, its bytes unread, without a
+    // reply.
+    let many = scenarios::many_at_once(&Target::local(server.port), 3, &ReplyRule::lesson(), SILENCE);
+    assert_eq!((many.connected, many.at_once), (3, 2), "{}", many.check());
     assert!(
-        !server.log().iter().any(|line| line.contains(&c_port.to_string())),
-        "C was not accepted"
+        matches!(many.first_unanswered, Some(Answer::Nothing(_))),
+        "{:?}",
+        many.first_unanswered
     );
+    let held = many.queued.expect("the kernel's view of the third client");
+    assert_eq!(held.in_queue, if_queues_reported(1), "{held:?}");
+    assert_eq!(held.unread, REPORTS_QUEUES.then_some(1), "{held:?}");
+    assert_eq!(held.not_accepted, REPORTS_ACCEPTED.then_some(1), "{held:?}");
+    assert!(!many.check().passed);
 
-    // A leaves: its worker takes C from the queue.
-    a.send("exit").unwrap();
-    assert_eq!(c.receive().unwrap().as_deref(), Some("from C World!"));
-    server.expect_log(&format!("session started: client 127.0.0.1:{c_port}"));
-    b.exchange("B is still served").unwrap();
+    // The first two leave: a worker takes the third from the queue.
+    assert_eq!(many.later, 1, "{}", many.check());
+    server.expect_log(&format!("session started: client 127.0.0.1:{}", many.waiting[0]));
 }
 
 #[test]
@@ -113,19 +112,21 @@ fn a_pool_of_two_keeps_the_third_client_in_the_accept_queue() {
 )]
 fn the_pool_shuts_down_and_joins_its_workers() {
     let mut server = start("pool", &["--workers", "3"]);
-    let mut a = Peer::connect(server.port).unwrap();
-    a.exchange("hello").unwrap();
+    let clients = scenarios::shutdown_clients(&Target::local(server.port), &ReplyRule::lesson()).unwrap();
+    let asked = Instant::now();
     server.process.interrupt(); // Ctrl-C
+    let ends = clients.watch(asked, PATIENCE);
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "{status}: {stderr}");
-    assert!(matches!(a.closed().unwrap(), Closed::Eof));
+    let shutdown = shutdown(ends, status, asked.elapsed());
+    assert!(shutdown.check().passed, "{}", shutdown.check());
     let log = server.log().join("\n");
-    // Whichever worker took the client, its session ended for the shutdown.
+    // Each worker's session ended for the shutdown.
     let ended = log
         .lines()
         .filter(|line| line.contains(" worker-") && line.ends_with("] session ended: server shutting down"))
         .count();
-    assert_eq!(ended, 1, "{log}");
+    assert_eq!(ended, 3, "{log}");
     assert!(log.ends_with("] server stopped"), "{log}");
 }
 

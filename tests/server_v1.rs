@@ -2,14 +2,26 @@
 
 mod common;
 
-use common::{Peer, Running, Server};
+use common::{Running, Server, PATIENCE};
+use socket_lesson::examine::scenarios::{self, ReplyRule, Target};
 
+/// examine's first two scenarios, as `examine` runs them against any
+/// server: one reply, then the connection is closed and the server ends.
 #[test]
 fn one_exchange_then_the_server_exits() {
     let mut server = Server::start("server-v1", &[]);
-    let mut client = Peer::connect(server.port).unwrap();
-    client.exchange("Hello").unwrap();
-    client.closed().unwrap();
+    let target = Target::local(server.port);
+    let mut hello = scenarios::hello(&target).unwrap();
+    assert_eq!(hello.answer.reply(), Some("Hello World!"), "{:?}", hello.answer);
+    assert!(hello.check().passed);
+
+    // A second message on the same connection finds it closed: one message
+    // per connection.
+    let second = scenarios::second_message(&mut hello.a, &ReplyRule::lesson());
+    assert!(second.closed_after_first(), "{:?}", second.answer);
+    assert!(!second.check().passed);
+    // And the kernel lists no listening socket on the port any more.
+    assert!(target.stopped_listening(PATIENCE).is_some());
 
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "server-v1 exited with {status}: {stderr}");
@@ -17,7 +29,7 @@ fn one_exchange_then_the_server_exits() {
     assert!(
         log.contains(&format!(
             "connected: client 127.0.0.1:{} -> server 127.0.0.1:{}",
-            client.port(),
+            hello.a.port(),
             server.port
         )),
         "{log}"

@@ -2,44 +2,77 @@
 
 mod common;
 
-use common::{if_queues_reported, wait_for_kernel, waits_in_queue, Peer, Running, Server, SILENCE};
+use common::{
+    if_queues_reported, Peer, Running, Server, LISTS_QUEUED_CONNECTIONS, REPORTS_ACCEPTED, SILENCE,
+};
+use socket_lesson::examine::scenarios::{self, Answer, ReplyRule, Target, FROM_B};
+use socket_lesson::kernel::TcpState;
 
-/// The lesson itself. Client A is served; client B connects and sends, and
-/// the kernel shows that both happened, yet B gets nothing while A is served.
+/// The lesson itself, as `examine` checks it on any server. Client A is
+/// served; client B connects and sends, and the kernel shows that both
+/// happened, yet B gets nothing while A is served.
 #[test]
 fn a_second_client_connects_and_sends_but_is_never_answered() {
     let mut server = Server::start("server-v2", &[]);
-    let mut a = Peer::connect(server.port).unwrap();
-    server.expect_log(&format!("connected: client 127.0.0.1:{}", a.port()));
-    a.exchange("from A").unwrap();
+    let (target, rule) = (Target::local(server.port), ReplyRule::lesson());
+    let mut hello = scenarios::hello(&target).unwrap();
+    server.expect_log(&format!("connected: client 127.0.0.1:{}", hello.a.port()));
+    assert_eq!(hello.answer.reply(), Some("Hello World!"), "{:?}", hello.answer);
 
-    // B's connect returns: the kernel finished the handshake by itself.
-    let mut b = Peer::connect(server.port).unwrap();
-    b.send("hello").unwrap(); // a frame of 2 + 5 bytes
+    // B's connect returns: the kernel finished the handshake by itself. B
+    // sends a frame of 2 + 12 bytes, and gets nothing.
+    let mut silent = scenarios::silent_first_client(&target, &mut hello.a, &rule, SILENCE).unwrap();
+    assert_eq!(silent.sent, 14);
+    assert!(matches!(silent.answer, Answer::Nothing(_)), "{:?}", silent.answer);
+    assert!(!silent.check().passed);
 
     // The kernel's view: one finished handshake waits in the accept queue,
     // and B's connection is open, has no socket in any process, and holds
-    // B's 7 bytes unread in the server side's receive buffer, each where
-    // the system reports it.
-    let (server_port, b_port) = (server.port, b.port());
-    wait_for_kernel("B queued with its 7 bytes unread", |table| {
-        let waiting = table.listener(server_port)?.queue?.waiting;
-        (waiting == if_queues_reported(1) && waits_in_queue(table, server_port, b_port, 7)).then_some(())
-    });
+    // B's 14 bytes unread in the server side's receive buffer, each where
+    // the system reports it (where the table does not list a queued
+    // connection, B's own side of it is open).
+    let seen = silent.kernel.as_ref().expect("the kernel's view of B");
+    assert_eq!(
+        seen.queue.and_then(|queue| queue.waiting),
+        if_queues_reported(1),
+        "{seen:?}"
+    );
+    if LISTS_QUEUED_CONNECTIONS {
+        let b_side = seen
+            .server_side
+            .as_ref()
+            .expect("B's connection, the server's side");
+        assert_eq!(b_side.state, TcpState::Established, "{seen:?}");
+        assert_eq!(b_side.server_unread, if_queues_reported(14), "{seen:?}");
+        assert_eq!(
+            seen.waits_in_queue(),
+            REPORTS_ACCEPTED.then_some(true),
+            "{seen:?}"
+        );
+    } else {
+        assert_eq!(seen.client_side, Some(TcpState::Established), "{seen:?}");
+    }
 
     // A is still answered, and B still is not.
-    a.exchange("A again").unwrap();
-    b.silence(SILENCE).unwrap();
+    match &silent.a_again {
+        Some(Answer::Reply(reply)) => assert_eq!(reply, "Hello from A World!"),
+        other => panic!("A, asked again, got {other:?}"),
+    }
+    silent.b.silence(SILENCE).unwrap();
+    let b_port = silent.b.port();
     assert!(
         !server.log().iter().any(|line| line.contains(&b_port.to_string())),
         "B was never accepted"
     );
+    assert!(!server.log().iter().any(|line| line.contains(FROM_B)));
 
     // A leaves: the server ends, and B's connection is closed with it.
-    a.send("exit").unwrap();
+    let after = scenarios::after_a_leaves(&target, hello.a, &mut silent, &rule);
     let (status, stderr) = server.process.wait_exit();
     assert!(status.success(), "server-v2 exited with {status}: {stderr}");
-    b.closed().unwrap();
+    assert!(after.b.is_closed(), "{:?}", after.b);
+    assert!(after.stopped_listening.is_some(), "the server still listens");
+    assert!(!after.check().passed);
     let log = server.log().join("\n");
     assert!(log.contains("session ended: the client sent exit"), "{log}");
 }

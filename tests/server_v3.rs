@@ -3,8 +3,10 @@
 mod common;
 
 use common::{
-    if_accepted_reported, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server, SILENCE,
+    if_accepted_reported, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server, PATIENCE,
+    SILENCE,
 };
+use socket_lesson::examine::scenarios::{self, ReplyRule, Target, Vanish, FROM_B};
 
 #[test]
 fn serves_every_client_each_on_its_own_thread() {
@@ -22,26 +24,29 @@ fn serves_every_client_each_on_its_own_thread() {
     } else {
         server.expect_log("] no limit on sessions that this server can read on this system");
     }
-    let mut a = Peer::connect(server.port).unwrap();
-    let mut b = Peer::connect(server.port).unwrap();
+    // examine's scenarios, as it runs them against any server.
+    let (target, rule) = (Target::local(server.port), ReplyRule::lesson());
+    let mut hello = scenarios::hello(&target).unwrap();
+    assert_eq!(hello.answer.reply(), Some("Hello World!"), "{:?}", hello.answer);
 
-    // Both are served at once: A's open session does not hold B up.
-    a.exchange("from A").unwrap();
-    b.exchange("from B").unwrap();
-    a.exchange("A again").unwrap();
+    // Both are served at once: A's open, silent session does not hold B up.
+    let mut silent = scenarios::silent_first_client(&target, &mut hello.a, &rule, PATIENCE).unwrap();
+    assert!(silent.answered(), "{:?}", silent.answer);
+    assert!(silent.check().passed);
+    hello.a.exchange("A again").unwrap();
 
     // A leaves; B is still served, and a third client too.
-    a.send("exit").unwrap();
+    let after = scenarios::after_a_leaves(&target, hello.a, &mut silent, &rule);
     server.expect_log("[session-1] session ended: the client sent exit");
-    b.exchange("B again").unwrap();
-    let mut c = Peer::connect(server.port).unwrap();
-    c.exchange("from C").unwrap();
+    assert!(after.b_served(), "{:?}", after.b);
+    assert!(after.check().passed, "{}", after.check());
 
     // Each session ran on a thread of its own, named in the log.
     for (session, message) in [
-        ("session-1", "from A"),
-        ("session-2", "from B"),
-        ("session-3", "from C"),
+        ("session-1", "Hello"),
+        ("session-2", FROM_B),
+        ("session-2", "B again"),
+        ("session-3", "Hello from C"),
     ] {
         server.expect_log(&format!("[{session}] received: {message}"));
     }
@@ -71,10 +76,17 @@ fn a_misbehaving_client_ends_its_own_session_only() {
     server.expect_log("[session-2] session ended: invalid message: byte 0xFF at offset 0");
     broken.closed().unwrap();
 
-    let mut cut = Peer::connect(server.port).unwrap();
-    cut.send_bytes(&[0x00, 0x09, b'c', b'u', b't']).unwrap();
-    drop(cut);
+    // examine's vanishing client, cut in the middle of a frame: closed
+    // (FIN), then reset (RST). Each ends its own session, and the next
+    // client is served.
+    let (target, rule) = (Target::local(server.port), ReplyRule::lesson());
+    let cut = scenarios::vanishing_client(&target, Vanish::Close, &rule).unwrap();
     server.expect_log("[session-3] session ended: connection closed in the middle of a message");
+    assert!(cut.survived(), "{:?}", cut.next);
+    let reset = scenarios::vanishing_client(&target, Vanish::Reset, &rule).unwrap();
+    server.expect_log("[session-5] session ended: the client reset the connection (RST)");
+    assert!(reset.survived(), "{:?}", reset.next);
+    assert!(reset.check().passed, "{}", reset.check());
 
     steady.exchange("after").unwrap();
     assert!(server.process.is_running());
