@@ -467,18 +467,28 @@ pub struct Hello {
     pub answer: Answer,
     /// How long the reply took.
     pub took: Duration,
+    /// Where nothing came back: what the kernel showed of A's connection.
+    pub kernel: Option<Sighting>,
 }
 
 /// A connects and sends [`HELLO`]; is it answered with a frame? The reply's
-/// text is whatever the server sent. `Err` if A cannot connect at all.
+/// text is whatever the server sent. Where nothing comes back, the kernel
+/// is asked where A's connection and bytes are. `Err` if A cannot connect
+/// at all.
 pub fn hello(target: &Target) -> io::Result<Hello> {
     let mut a = target.connect()?;
     let asked = Instant::now();
     let answer = ask(&mut a, HELLO, REPLY_WITHIN);
+    let took = asked.elapsed();
+    let kernel = match answer {
+        Answer::Nothing(_) => sight(target, a.port(), frame_len(HELLO)),
+        _ => None,
+    };
     Ok(Hello {
         a,
         answer,
-        took: asked.elapsed(),
+        took,
+        kernel,
     })
 }
 
@@ -506,6 +516,10 @@ impl Hello {
                 )
             }
             answer => format!("A sent \"Hello\" ({sent} bytes) and got {answer}"),
+        };
+        let evidence = match &self.kernel {
+            Some(sighting) => format!("{evidence}; {}", sighting.said("A")),
+            None => evidence,
         };
         Check::new(CheckName::Hello, self.answer.reply().is_some(), evidence)
     }
