@@ -119,8 +119,7 @@ impl Target {
 pub fn listens(table: &Table, address: SocketAddr) -> bool {
     table.on_port(address.port()).any(|row| {
         let ip = row.local.ip().to_canonical();
-        row.state == TcpState::Listen
-            && (ip.is_unspecified() || ip == address.ip().to_canonical() || address.ip().is_loopback())
+        row.state == TcpState::Listen && (ip.is_unspecified() || ip == address.ip().to_canonical())
     })
 }
 
