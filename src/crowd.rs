@@ -271,8 +271,9 @@ impl Crowd {
         if tally.connected == 0 {
             let reason = tally.connect_error.as_deref().unwrap_or("no answer");
             bail!(
-                "cannot connect to {}: {reason}; is the server running? Start one first",
-                self.server
+                "cannot connect to {}: {reason}; is a server running on port {}? Start one there first",
+                self.server,
+                self.server.port()
             );
         }
         // Both measured by the workers: the talking ends after every worker

@@ -149,6 +149,13 @@ fn timeout_must_be_a_positive_number_of_seconds() {
         assert_eq!(code, Some(2), "--timeout {bad}: {stderr}");
         assert!(stderr.contains("--timeout <SECS>"), "{stderr}");
     }
+    // A negative number after a space is the flag's value, not a flag.
+    let (code, _, stderr) = run("client-v2", &["--timeout", "-1"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("\"-1\" is not a positive number of seconds"),
+        "{stderr}"
+    );
 }
 
 /// A reply that stops in the middle of its frame: `--timeout` ends the wait
@@ -600,6 +607,48 @@ fn client_v2_says_when_the_server_closed_before_its_message() {
     );
     assert!(
         !client.stdout.iter().any(|line| line.contains("sent: another")),
+        "{:?}",
+        client.stdout
+    );
+}
+
+/// A line that is not UTF-8 cannot be a message (the frame carries text):
+/// client-v2 says so and goes on with the next line.
+#[test]
+fn client_v2_skips_a_line_that_is_not_utf8() {
+    let server = Server::start("server-v3", &[]);
+    let mut client = Running::start("client-v2", &["--port", &server.port.to_string()]);
+    client.type_bytes(b"caf\xe9\n");
+    client.expect_line("this line is not UTF-8 text");
+    client.type_in("next\n");
+    client.expect_line("received: next World!");
+    client.close_stdin();
+    let (status, stderr) = client.wait_exit();
+    assert!(status.success(), "{stderr}");
+    assert!(
+        !client.stdout.iter().any(|line| line.contains("sent: caf")),
+        "{:?}",
+        client.stdout
+    );
+}
+
+/// At the end of input there is no message to send: a server that has
+/// already closed is said as a fact, not as a message that was not sent.
+#[test]
+fn client_v2_at_the_end_of_input_after_the_server_closed_ends_quietly() {
+    let mut server = Server::start("server-v1", &[]);
+    let mut client = Running::start("client-v2", &["--port", &server.port.to_string()]);
+    client.type_in("only one\n");
+    client.expect_line("received: only one World!");
+    let (status, _) = server.process.wait_exit();
+    assert!(status.success());
+    client.close_stdin();
+    let (status, stderr) = client.wait_exit();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stderr, "");
+    client.expect_line("the server had already closed the connection");
+    assert!(
+        !client.stdout.iter().any(|line| line.contains("sent: exit")),
         "{:?}",
         client.stdout
     );

@@ -88,7 +88,15 @@ fn no_server_names_the_way_out() {
         assert_eq!(code, Some(1), "{program}");
         assert_eq!(stderr.lines().count(), 1, "{program}: {stderr}");
         assert!(stderr.contains("Connection refused"), "{stderr}");
-        assert!(stderr.contains("is the server running?"), "{stderr}");
+        // The hint names the port that was tried, and how to start a
+        // server on it.
+        assert!(
+            stderr.contains(&format!(
+                "nothing listens on port {port}: start a server there first (e.g. `cargo run -p \
+                 server-v3 -- --port {port}`)"
+            )),
+            "{stderr}"
+        );
     }
 }
 
@@ -161,8 +169,23 @@ fn by_hand_builds_reuse_what_the_first_build_made() {
     let built_for = |package: &str, target: &str| -> std::collections::BTreeSet<String> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let output = std::process::Command::new(cargo)
-            .args(["tree", "--offline", "--locked", "--prefix", "none", "--target", target])
-            .args(["--edges", "normal,build", "--format", "{p} {f}", "--package", package])
+            .args([
+                "tree",
+                "--offline",
+                "--locked",
+                "--prefix",
+                "none",
+                "--target",
+                target,
+            ])
+            .args([
+                "--edges",
+                "normal,build",
+                "--format",
+                "{p} {f}",
+                "--package",
+                package,
+            ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .expect("cargo runs");
@@ -178,11 +201,17 @@ fn by_hand_builds_reuse_what_the_first_build_made() {
     };
     // Each system the README names, whatever this one is: cargo resolves
     // another target's dependencies without building anything.
-    for target in ["x86_64-unknown-linux-gnu", "aarch64-apple-darwin", "x86_64-pc-windows-msvc"] {
+    for target in [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    ] {
         let first_build = built_for("socket-lesson", target);
         for package in ["server-v1", "server-v2", "server-v3", "client"] {
-            let rebuilt: Vec<String> =
-                built_for(package, target).difference(&first_build).cloned().collect();
+            let rebuilt: Vec<String> = built_for(package, target)
+                .difference(&first_build)
+                .cloned()
+                .collect();
             assert!(
                 rebuilt.is_empty(),
                 "on {target}, `cargo build -p {package}` after `cargo run` would build these again, \
@@ -190,5 +219,34 @@ fn by_hand_builds_reuse_what_the_first_build_made() {
                  Cargo.toml, as libc's and windows-sys's are"
             );
         }
+    }
+}
+
+/// A flag of the other client, or a negative number of seconds, is told
+/// for what it is, not as clap's "unexpected argument".
+#[test]
+fn a_flag_misplaced_is_explained() {
+    let (code, stderr) = run("client-v2", &["--message", "Hello"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("--message is client-v1's flag"), "{stderr}");
+    assert!(stderr.contains("Usage: client-v2"), "{stderr}");
+    let (code, stderr) = run("server-v3", &["--idle-timeout", "-1"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("\"-1\" is not a positive number of seconds"),
+        "{stderr}"
+    );
+}
+
+/// A server that cannot listen says that, and nothing before it.
+#[test]
+fn a_server_that_cannot_listen_says_only_that() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    for program in ["server-v1", "server-v2", "server-v3"] {
+        let (status, stdout, stderr) = common::run(program, &["--port", &port]);
+        assert_eq!(status.code(), Some(1), "{program}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{program}: {stderr}");
+        assert_eq!(stdout, "", "{program} printed before it could listen");
     }
 }

@@ -168,7 +168,7 @@ fn crowd_without_a_server_says_so_and_fails() {
     let port = unused_port();
     let (status, _, stderr) = common::run("crowd", &["--port", &port.to_string(), "--clients", "2"]);
     assert_eq!(status.code(), Some(1));
-    assert_one_error_line(&stderr, "is the server running?");
+    assert_one_error_line(&stderr, &format!("is a server running on port {port}?"));
     assert!(
         stderr.starts_with("crowd: error: cannot connect to 127.0.0.1:"),
         "{stderr}"

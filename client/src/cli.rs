@@ -3,6 +3,10 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+/// The lesson's port, every server's and client's default: the Java
+/// course's.
+pub const DEFAULT_PORT: u16 = 12345;
+
 /// The flags every server takes. Each server flattens this into its own
 /// `Args`, whose doc comment says what that version demonstrates.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,7 +27,7 @@ pub struct ListenArgs {
     pub host: String,
     /// Port to listen on; 0 takes a free port (the `listening on` line says
     /// which).
-    #[arg(long, default_value_t = 12345)]
+    #[arg(long, default_value_t = DEFAULT_PORT)]
     pub port: u16,
     /// How many finished handshakes the kernel may queue before accept();
     /// default: 128, what Rust's standard library asks for.
@@ -51,7 +55,7 @@ pub struct ClientArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// The server's port.
-    #[arg(long, default_value_t = 12345)]
+    #[arg(long, default_value_t = DEFAULT_PORT)]
     pub port: u16,
     /// Connect from this local port (as the lesson's clients on 50000 and
     /// 60000); default: one the kernel picks.
@@ -60,7 +64,7 @@ pub struct ClientArgs {
     /// Give up when the server has not answered for SECS seconds (e.g. 5 or
     /// 0.5): the handshake, or a reply; default: wait for ever, as the
     /// lesson's clients do.
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds, allow_negative_numbers = true)]
     pub timeout: Option<std::time::Duration>,
 }
 
@@ -222,20 +226,23 @@ pub fn program_name() -> String {
         .unwrap_or_else(|| "program".to_string())
 }
 
-/// The whole `main` of a server: log in the lesson's format, raise the
-/// open-file limit (each client is an open file), bind and listen
-/// on the flags' address, hand the listening socket to the lesson's `serve`,
-/// and turn its result into the exit status.
+/// The whole `main` of a server: log in the lesson's format, bind and
+/// listen on the flags' address, raise the open-file limit (each client is
+/// an open file), hand the listening socket to the lesson's `serve`, and
+/// turn its result into the exit status. A server that cannot listen says
+/// only that.
 pub fn run_server(
     program: &str,
     args: &ServerArgs,
     serve: impl FnOnce(std::net::TcpListener) -> anyhow::Result<()>,
 ) -> ExitCode {
     crate::logging::init(args.quiet);
-    match crate::net::raise_open_file_limit() {
-        Some(limit) => log::info!("open-file limit {limit} (each connection is an open file)"),
-        None => log::info!("no open-file limit on this system (sockets are handles, bounded by memory)"),
-    }
-    let result = args.listen.listen().and_then(serve);
+    let result = args.listen.listen().and_then(|listener| {
+        match crate::net::raise_open_file_limit() {
+            Some(limit) => log::info!("open-file limit {limit} (each connection is an open file)"),
+            None => log::info!("no open-file limit on this system (sockets are handles, bounded by memory)"),
+        }
+        serve(listener)
+    });
     finish(program, result)
 }

@@ -185,9 +185,7 @@ fn explain(
         (Failed::Connect(error), Some(port)) if matches!(error.kind(), AddrInUse | AddrNotAvailable) => {
             pair_in_use(port)
         }
-        (Failed::Connect(error), _) if error.kind() == ConnectionRefused => {
-            "is the server running? Start one first, e.g. `cargo run -p server-v2`".to_string()
-        }
+        (Failed::Connect(error), _) if error.kind() == ConnectionRefused => no_server(server.port()),
         (Failed::Connect(error), _) if error.kind() == TimedOut => {
             let waited =
                 timeout.map_or_else(String::new, |timeout| format!(" within {timeout:?} (--timeout)"));
@@ -201,6 +199,19 @@ fn explain(
     let (Failed::Bind(error) | Failed::Connect(error)) = failed;
     let from = local_port.map_or_else(String::new, |port| format!(" from local port {port}"));
     anyhow!("cannot connect to {server}{from}: {error}; {advice}")
+}
+
+/// What to do when nothing listens on `port`: start a server there.
+fn no_server(port: u16) -> String {
+    let flags = if port == crate::cli::DEFAULT_PORT {
+        String::new()
+    } else {
+        format!(" -- --port {port}")
+    };
+    format!(
+        "nothing listens on port {port}: start a server there first (e.g. `cargo run -p server-v3{flags}`), \
+         or give the --port of the one that runs"
+    )
 }
 
 /// The bind of a fixed local port was refused: another socket holds it.

@@ -13,7 +13,7 @@ struct Args {
     server: client::cli::ServerArgs,
     /// End a session whose client sends nothing for this many seconds;
     /// default: wait for ever, as the lesson does.
-    #[arg(long, value_name = "SECS", value_parser = client::cli::parse_seconds)]
+    #[arg(long, value_name = "SECS", value_parser = client::cli::parse_seconds, allow_negative_numbers = true)]
     idle_timeout: Option<Duration>,
 }
 

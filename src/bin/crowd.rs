@@ -25,7 +25,7 @@ use socket_lesson::crowd::{Crowd, Report, DEFAULT_TIMEOUT};
 /// that is a measurement. Otherwise the counts are printed all the same,
 /// then one line saying what went wrong, and the status is 1.
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "crowd", version)]
 struct Args {
     /// The server's address.
     #[arg(long, default_value = "127.0.0.1")]

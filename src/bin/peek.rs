@@ -17,7 +17,7 @@ use socket_lesson::Lang;
 /// accept queue (the lesson's backlog queue), each connection, accepted or
 /// not, and the bytes no one has read yet.
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "peek", version)]
 struct Args {
     /// The server's port.
     #[arg(long, default_value_t = 12345)]

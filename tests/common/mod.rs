@@ -219,10 +219,13 @@ impl Running {
 
     /// Writes `text` to the program's standard input.
     pub fn type_in(&mut self, text: &str) {
+        self.type_bytes(text.as_bytes());
+    }
+
+    /// Writes `bytes`, UTF-8 or not, to the program's standard input.
+    pub fn type_bytes(&mut self, bytes: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin still open");
-        stdin
-            .write_all(text.as_bytes())
-            .expect("writing to the program's stdin");
+        stdin.write_all(bytes).expect("writing to the program's stdin");
         stdin.flush().expect("flushing the program's stdin");
     }
 

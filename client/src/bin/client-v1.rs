@@ -14,7 +14,7 @@ use log::info;
 
 /// Sends one message, prints the server's one reply, and exits (the lesson's ClientV1).
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "client-v1", version)]
 struct Args {
     #[command(flatten)]
     server: client::cli::ClientArgs,

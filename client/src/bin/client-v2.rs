@@ -17,14 +17,27 @@ use log::{info, warn};
 
 /// Sends each line typed and prints each reply, until `exit` (the lesson's ClientV2).
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "client-v2", version)]
 struct Args {
     #[command(flatten)]
     server: ClientArgs,
+    /// client-v1's flag, taken only to say so.
+    #[arg(long, hide = true, value_name = "TEXT")]
+    message: Option<String>,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.message.is_some() {
+        use clap::CommandFactory;
+        Args::command()
+            .error(
+                clap::error::ErrorKind::UnknownArgument,
+                "--message is client-v1's flag: client-v2 sends each line you type; for one message, \
+                 run `cargo run -p client --bin client-v1 -- --message TEXT`",
+            )
+            .exit();
+    }
     client::logging::init(false);
     client::cli::finish("client-v2", run(&args))
 }
@@ -36,7 +49,7 @@ fn run(args: &Args) -> Result<()> {
 
     let stdin = io::stdin();
     let prompt = stdin.is_terminal();
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         if prompt {
             let mut stdout = client::cli::stdout();
@@ -45,18 +58,33 @@ fn run(args: &Args) -> Result<()> {
         }
         line.clear();
         // The end of input (Ctrl-D, or the end of a pipe) ends the client like `exit`.
-        let message = match stdin
+        let typed = stdin
             .lock()
-            .read_line(&mut line)
-            .context("cannot read standard input")?
-        {
-            0 => "exit",
-            _ => line.trim_end_matches(['\n', '\r']),
+            .read_until(b'\n', &mut line)
+            .context("cannot read standard input")?;
+        let end_of_input = typed == 0;
+        if end_of_input && prompt {
+            // Ctrl-D leaves the cursor on the prompt's line.
+            writeln!(client::cli::stdout())?;
+        }
+        let message = match std::str::from_utf8(&line) {
+            _ if end_of_input => "exit",
+            Ok(text) => text.trim_end_matches(['\n', '\r']),
+            // The frame carries text: a line that is not UTF-8 is not a message.
+            Err(error) => {
+                warn!("this line is not UTF-8 text ({error}), so it was not sent; type it again");
+                continue;
+            }
         };
 
         // The server may have closed while we waited for this line: then
-        // the message is not sent, and the client says so.
+        // the message is not sent, and the client says so. At the end of
+        // input there was no message to send: the client was leaving anyway.
         if report_unasked(&socket, &mut input)? == Closed::Yes {
+            if end_of_input {
+                info!("the server had already closed the connection");
+                return Ok(());
+            }
             bail!("the server closed the connection; this message was not sent");
         }
         write_utf(&mut output, message).context("cannot send the message")?;

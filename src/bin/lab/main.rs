@@ -63,7 +63,7 @@ fn wrapped(text: &str) -> String {
 /// read, write, close) and draws the port's picture from the kernel after
 /// each one.
 #[derive(Parser)]
-#[command(version)]
+#[command(name = "lab", version)]
 struct Args {
     #[command(flatten)]
     listen: client::cli::ListenArgs,
