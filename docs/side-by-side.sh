@@ -288,8 +288,9 @@ if [ "$inside" = yes ]; then
     info=$(tm display-message -p "$format")
   fi
   read -r session width height <<<"$info"
-  # A window's lines do not count tmux's status line.
-  need "this tmux window" "$width" "$height" "$min_cols" $((min_lines - 1))
+  # A window's lines do not count tmux's status line; the terminal's do, and
+  # the size asked for is the terminal's, as --help says.
+  need "this tmux window, with its status line," "$width" $((height + 1)) "$min_cols" "$min_lines"
 else
   size=
   if [ "$attach" = yes ]; then

@@ -12,7 +12,9 @@ use std::process::{Command, Output};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use common::terminal::Terminal;
 use common::{if_accepted_reported, if_queues_reported, unused_port, wait_for_kernel, PATIENCE};
+use std::path::Path;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/side-by-side.sh");
 
@@ -408,4 +410,137 @@ fn side_by_side_from_inside_tmux_opens_a_window_that_others_do_not_replace() {
     wait_for_kernel("server-v2 still listening", |table| {
         table.listener(port).map(|_| ())
     });
+}
+
+/// The terminal the script asks for, as `--help` says it: 80x24 on Linux,
+/// 80x26 on macOS.
+const TERMINAL_LINES: u16 = if cfg!(target_os = "macos") { 26 } else { 24 };
+
+/// The script as a learner starts it: from a terminal of the size it asks
+/// for, outside tmux, so it opens a session and attaches to it right there.
+/// What is typed goes to the first client's pane, which is answered.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "docs/side-by-side.sh is a bash script for tmux, which Windows does not have"
+)]
+#[cfg_attr(
+    tmux_missing,
+    ignore = "no tmux on this machine: install it (apt-get install tmux) to run this test"
+)]
+fn side_by_side_on_a_terminal_of_the_size_it_asks_for() {
+    let [port, first, second] = [unused_port(), unused_port(), unused_port()];
+    let tmux = Tmux::start(port);
+    let args = [
+        "--tmux-socket",
+        &tmux.socket,
+        "--port",
+        &port.to_string(),
+        "--client-ports",
+        &format!("{first},{second}"),
+    ];
+    let mut terminal = Terminal::start(Path::new(SCRIPT), &args, 80, TERMINAL_LINES);
+    // Once the window is open, the first client's pane has the keyboard.
+    let window = format!("lesson-v2-{port}");
+    let start = Instant::now();
+    while !tmux.windows().contains(&window) {
+        assert!(start.elapsed() < BUILD_PATIENCE, "no window {window}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    // The script titles the panes as it makes them.
+    let title = format!("client :{first}:");
+    while !tmux
+        .lines(&["list-panes", "-t", &window, "-F", "#{pane_title}"])
+        .iter()
+        .any(|pane| pane.starts_with(&title))
+    {
+        assert!(start.elapsed() < BUILD_PATIENCE, "no pane {title}");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let first_client = tmux.pane(&window, &title);
+    tmux.wait_for_screen(&first_client, "message (exit to quit)>");
+    terminal.type_line("Hello");
+    tmux.wait_for_screen(&first_client, "received: Hello World!");
+    // On the terminal: the server's `sent:` and the client's `received:`,
+    // which the client's half-width pane wraps before "World!".
+    terminal.wait_for_nth("World!", 2);
+    // Each pane's title on the terminal, in full.
+    let screen = terminal.wait_for("peek: the kernel's view of");
+    assert!(
+        screen
+            .iter()
+            .any(|line| line.contains(&format!("client :{second}:"))),
+        "{}",
+        screen.join("\n")
+    );
+}
+
+/// A terminal narrower than the script asks for is refused in one line,
+/// in the terminal's own measure.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "docs/side-by-side.sh is a bash script for tmux, which Windows does not have"
+)]
+#[cfg_attr(
+    tmux_missing,
+    ignore = "no tmux on this machine: install it (apt-get install tmux) to run this test"
+)]
+fn side_by_side_on_a_narrow_terminal_says_what_it_needs() {
+    let port = unused_port();
+    let tmux = Tmux::start(port);
+    let args = ["--tmux-socket", &tmux.socket, "--port", &port.to_string()];
+    let mut terminal = Terminal::start(Path::new(SCRIPT), &args, 60, TERMINAL_LINES);
+    let status = terminal.wait_exit();
+    assert!(!status.success());
+    // One line, which the terminal wraps at its width.
+    let screen = terminal.transcript().concat();
+    assert!(
+        screen.contains(&format!(
+            "this terminal is 60x{TERMINAL_LINES} (columns x lines); the lesson needs at least \
+             80x{TERMINAL_LINES}"
+        )),
+        "{screen}"
+    );
+    assert_eq!(tmux.windows(), ["keep"]);
+}
+
+/// Inside tmux, a window one line short is refused with the size of the
+/// terminal the help asks for, counting tmux's status line, not with a
+/// number of its own.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "docs/side-by-side.sh is a bash script for tmux, which Windows does not have"
+)]
+#[cfg_attr(
+    tmux_missing,
+    ignore = "no tmux on this machine: install it (apt-get install tmux) to run this test"
+)]
+fn side_by_side_in_a_short_tmux_window_says_the_terminal_size_it_needs() {
+    let port = unused_port();
+    let tmux = Tmux::start(port);
+    let short = (TERMINAL_LINES - 2).to_string();
+    tmux.run(&["new-session", "-d", "-s", "short", "-x", "80", "-y", &short]);
+    let quoted = format!("'{}'", SCRIPT.replace('\'', r"'\''"));
+    let shell = tmux
+        .lines(&[
+            "new-window",
+            "-t",
+            "short:",
+            "-P",
+            "-F",
+            "#{pane_id}",
+            &format!("{quoted} --port {port}; echo \"side-by-side.sh exited: $?\"; sleep 3600"),
+        ])
+        .concat();
+    let said = tmux.wait_for_screen(&shell, "side-by-side.sh exited: ");
+    assert!(said.contains("side-by-side.sh exited: 1"), "{said}");
+    let lines = TERMINAL_LINES - 1;
+    assert!(
+        said.contains(&format!(
+            "is 80x{lines} (columns x lines); the lesson needs at least 80x{TERMINAL_LINES}"
+        )),
+        "{said}"
+    );
 }

@@ -8,6 +8,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod terminal;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
