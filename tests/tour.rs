@@ -75,6 +75,25 @@ fn the_whole_tour_runs_by_itself_and_tells_each_step() {
         ["crowd", "|", "served", "1", "20"]
     );
     assert!(story.contains("server-v3 served all 20."), "{story}");
+    // server-v2's other clients were not left to time out: it exited and
+    // the kernel ended their connections, and the table says which.
+    let ended = story
+        .lines()
+        .find(|line| line.starts_with("  crowd | starved: closed or reset"))
+        .expect("the crowd table's row of clients ended unanswered");
+    assert_eq!(
+        ended.split_whitespace().rev().take(2).collect::<Vec<_>>(),
+        ["0", "19"]
+    );
+    assert!(story.contains("the kernel ended their connections"), "{story}");
+    // Nothing of the crowd's servers follows the table: the story ends with
+    // the tour's own words.
+    let after_crowd = from(&story, "  crowd | elapsed");
+    assert!(
+        !after_crowd.lines().any(|line| line.contains("] ")),
+        "a server's log line after the crowd:\n{after_crowd}"
+    );
+    assert!(story.trim_end().ends_with("beside its code."), "{story}");
     // Piped, it is plain text.
     assert!(!story.contains('\x1b'), "no colour codes when piped");
 }
@@ -86,6 +105,11 @@ fn the_backlog_step_shows_the_queue_taken_in_order() {
     let story = tour(&["--step", "backlog", "--ascii"]);
     assert!(story.contains("Step 1: the backlog queue"), "{story}");
     assert!(!story.contains("Step 2"), "only the backlog step:\n{story}");
+    assert!(
+        story.contains("That is the step."),
+        "one step ends as one:\n{story}"
+    );
+    assert!(!story.contains("That is the lesson."), "{story}");
     // The clients from 50000 and 60000, or from the ports the tour says.
     let ports: Vec<String> = story
         .lines()
@@ -171,8 +195,8 @@ fn one_step_in_korean_is_korean_throughout() {
         !story.contains("1단계") && !story.contains("4단계"),
         "only step 3:\n{story}"
     );
-    // The clients speak Korean too; only the servers' own log and the
-    // instruments' tables (programs of their own) are in English.
+    // The clients and peek's table speak Korean too; only the servers' own
+    // log is in English, as the servers print it.
     for english in [
         "client A |",
         "connect() returned",
@@ -180,10 +204,14 @@ fn one_step_in_korean_is_korean_throughout() {
         "received:",
         "no reply after",
         "# terminal",
+        "finished handshake",
+        "CLIENT",
+        "accepted: the server holds",
+        "bytes unread",
     ] {
         let narrated = story
             .lines()
-            .filter(|line| !line.contains(" [server-v2] ") && !line.starts_with("  peek |"))
+            .filter(|line| !line.contains(" [server-v2] "))
             .find(|line| line.contains(english));
         assert!(narrated.is_none(), "{english:?} in the Korean tour: {narrated:?}");
     }
@@ -238,4 +266,16 @@ fn a_bad_flag_is_refused_with_usage() {
         stderr.contains("invalid value 'v9' for '--step <STEP>'"),
         "{stderr}"
     );
+}
+
+/// --pause into a pipe: the story alone, no marker a person would press
+/// Enter at (the end of input stops each wait).
+#[test]
+fn pausing_into_a_pipe_prints_no_markers() {
+    let mut tour = Running::start_command(tour_command(&["--step", "v1", "--pause"]));
+    tour.close_stdin();
+    let (status, stdout, stderr) = tour.output();
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("Step 2: server-v1"), "{stdout}");
+    assert!(!stdout.contains("[Enter]"), "{stdout}");
 }
