@@ -29,6 +29,11 @@
 //! refuses it with [`DecodeError::UnpairedSurrogate`] rather than invent a
 //! replacement. Every Rust `&str` can be sent to Java.
 //!
+//! [`write_utf`] and [`read_utf`] do the I/O on a blocking stream. A program
+//! that does its own (an async one, say) uses the frame's bytes alone:
+//! [`encode_utf`] makes a frame to write, and [`payload_len`] and
+//! [`decode_utf`] read one back from its length and its payload.
+//!
 //! # Example
 //!
 //! ```
@@ -47,7 +52,7 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead, Write};
 
-use byteorder::{BigEndian, ReadBytesExt, WriteBytesExt};
+use byteorder::{BigEndian, ByteOrder, WriteBytesExt};
 
 /// The most payload bytes one frame can carry: the length is a `u16`.
 pub const MAX_FRAME_PAYLOAD: usize = u16::MAX as usize;
@@ -118,9 +123,10 @@ pub enum DecodeError {
 
 /// Writes `message` as one frame, in one `write` call, and flushes.
 ///
-/// The length and the payload go out together: written separately, the small
-/// length segment could sit in the kernel waiting for an ACK (Nagle's
-/// algorithm) that the peer delays, costing 40 ms per message.
+/// The length and the payload go out together ([`encode_utf`] makes them
+/// one buffer): written separately, the small length segment could sit in
+/// the kernel waiting for an ACK (Nagle's algorithm) that the peer delays,
+/// costing 40 ms per message.
 ///
 /// A message longer than [`MAX_FRAME_PAYLOAD`] encoded bytes is refused with
 /// [`ProtocolError::TooLong`] and nothing is written.
@@ -132,16 +138,70 @@ pub enum DecodeError {
 /// # Ok::<(), client::protocol::ProtocolError>(())
 /// ```
 pub fn write_utf<W: Write>(writer: &mut W, message: &str) -> Result<(), ProtocolError> {
+    let frame = encode_utf(message)?;
+    writer.write_all(&frame)?;
+    writer.flush()?;
+    Ok(())
+}
+
+/// The bytes of `message`'s frame, the length then the payload, as
+/// [`write_utf`] sends them: what a program that does its own I/O (an async
+/// one, say) writes with one call.
+///
+/// A message longer than [`MAX_FRAME_PAYLOAD`] encoded bytes is refused with
+/// [`ProtocolError::TooLong`].
+///
+/// ```
+/// use client::protocol::{encode_utf, ProtocolError, MAX_FRAME_PAYLOAD};
+///
+/// assert_eq!(encode_utf("Hi")?, [0x00, 0x02, b'H', b'i']);
+/// assert!(matches!(
+///     encode_utf(&"a".repeat(MAX_FRAME_PAYLOAD + 1)),
+///     Err(ProtocolError::TooLong { len: 65_536 })
+/// ));
+/// # Ok::<(), ProtocolError>(())
+/// ```
+pub fn encode_utf(message: &str) -> Result<Vec<u8>, ProtocolError> {
     let payload = encode(message);
     let Ok(len) = u16::try_from(payload.len()) else {
         return Err(ProtocolError::TooLong { len: payload.len() });
     };
-    let mut frame = Vec::with_capacity(2 + payload.len());
+    let mut frame = Vec::with_capacity(LENGTH_BYTES + payload.len());
     frame.write_u16::<BigEndian>(len)?;
     frame.extend_from_slice(&payload);
-    writer.write_all(&frame)?;
-    writer.flush()?;
-    Ok(())
+    Ok(frame)
+}
+
+/// How many bytes a frame's length takes: the first bytes of every frame.
+pub const LENGTH_BYTES: usize = 2;
+
+/// How many payload bytes follow a frame's length, read from its
+/// [`LENGTH_BYTES`] bytes (a big-endian `u16`).
+///
+/// ```
+/// assert_eq!(client::protocol::payload_len([0x00, 0x05]), 5);
+/// assert_eq!(client::protocol::payload_len([0x01, 0x00]), 256);
+/// ```
+pub fn payload_len(length: [u8; LENGTH_BYTES]) -> usize {
+    usize::from(BigEndian::read_u16(&length))
+}
+
+/// The message of a frame whose payload has been read whole: [`decode`],
+/// with its refusal as a [`ProtocolError`], as [`read_utf`] returns it. For
+/// a program that reads the length and the payload itself (an async one,
+/// say): [`payload_len`] says how many bytes to read.
+///
+/// ```
+/// use client::protocol::{decode_utf, payload_len, ProtocolError};
+///
+/// let wire = [0x00, 0x02, b'H', b'i'];
+/// let len = payload_len([wire[0], wire[1]]);
+/// assert_eq!(decode_utf(wire[2..2 + len].to_vec())?, "Hi");
+/// assert!(matches!(decode_utf(vec![0xFF]), Err(ProtocolError::Invalid(_))));
+/// # Ok::<(), ProtocolError>(())
+/// ```
+pub fn decode_utf(payload: Vec<u8>) -> Result<String, ProtocolError> {
+    Ok(decode(payload)?)
 }
 
 /// Reads one frame and returns its message, or `None` if the peer closed the
@@ -167,18 +227,34 @@ pub fn read_utf<R: BufRead>(reader: &mut R) -> Result<Option<String>, ProtocolEr
     if reader.fill_buf()?.is_empty() {
         return Ok(None);
     }
-    let len = reader.read_u16::<BigEndian>().map_err(cut_short)?;
-    let mut payload = vec![0; usize::from(len)];
-    reader.read_exact(&mut payload).map_err(cut_short)?;
-    Ok(Some(decode(payload)?))
+    let mut length = [0; LENGTH_BYTES];
+    reader.read_exact(&mut length).map_err(ProtocolError::reading)?;
+    let mut payload = vec![0; payload_len(length)];
+    reader.read_exact(&mut payload).map_err(ProtocolError::reading)?;
+    Ok(Some(decode_utf(payload)?))
 }
 
-/// An end of stream inside a frame is the peer's doing, not an I/O fault.
-fn cut_short(error: io::Error) -> ProtocolError {
-    if error.kind() == io::ErrorKind::UnexpectedEof {
-        ProtocolError::ClosedMidMessage
-    } else {
-        ProtocolError::Io(error)
+impl ProtocolError {
+    /// A failed read inside a frame, as a protocol error: the end of the
+    /// stream there (`UnexpectedEof`, as `read_exact` says it) is the peer's
+    /// doing, [`ProtocolError::ClosedMidMessage`]; anything else is the
+    /// connection's, [`ProtocolError::Io`].
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// use client::protocol::ProtocolError;
+    ///
+    /// let cut = ProtocolError::reading(Error::from(ErrorKind::UnexpectedEof));
+    /// assert!(matches!(cut, ProtocolError::ClosedMidMessage));
+    /// let reset = ProtocolError::reading(Error::from(ErrorKind::ConnectionReset));
+    /// assert!(matches!(reset, ProtocolError::Io(_)));
+    /// ```
+    pub fn reading(error: io::Error) -> ProtocolError {
+        if error.kind() == io::ErrorKind::UnexpectedEof {
+            ProtocolError::ClosedMidMessage
+        } else {
+            ProtocolError::Io(error)
+        }
     }
 }
 
@@ -190,7 +266,7 @@ fn cut_short(error: io::Error) -> ProtocolError {
 /// assert_eq!(client::protocol::frame_len("\0"), 4); // NUL takes two bytes
 /// ```
 pub fn frame_len(message: &str) -> usize {
-    2 + encode(message).len()
+    LENGTH_BYTES + encode(message).len()
 }
 
 /// Encodes `text` as Java's modified UTF-8 (the payload of a frame, without

@@ -5,7 +5,10 @@
 
 use std::io::{self, BufReader, Read};
 
-use client::protocol::{decode, encode, read_utf, write_utf, DecodeError, ProtocolError, MAX_FRAME_PAYLOAD};
+use client::protocol::{
+    decode, decode_utf, encode, encode_utf, payload_len, read_utf, write_utf, DecodeError, ProtocolError,
+    LENGTH_BYTES, MAX_FRAME_PAYLOAD,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -334,6 +337,37 @@ proptest! {
         }
     }
 
+    /// `encode_utf` is the frame `write_utf` writes, byte for byte: its
+    /// length, which `payload_len` reads back, then the reference payload;
+    /// and `decode_utf` gives the message back from that payload.
+    #[test]
+    fn encode_utf_is_the_written_frame_and_decode_utf_reads_it(message in text()) {
+        let bytes = encode_utf(&message)?;
+        prop_assert_eq!(&bytes, &frame(&message));
+        let (length, payload) = bytes.split_at(LENGTH_BYTES);
+        prop_assert_eq!(payload_len([length[0], length[1]]), payload.len());
+        prop_assert_eq!(payload, &reference_encode(&message)[..]);
+        prop_assert_eq!(decode_utf(payload.to_vec())?, message);
+    }
+
+    /// `payload_len` is the length as Java's `writeShort` puts it: high
+    /// byte first.
+    #[test]
+    fn payload_len_reads_the_big_endian_length(length in any::<u16>()) {
+        prop_assert_eq!(payload_len([(length >> 8) as u8, (length & 0xFF) as u8]), usize::from(length));
+    }
+
+    /// `decode_utf` gives the same verdict as `decode`, a refusal as
+    /// `ProtocolError::Invalid` with the same reason.
+    #[test]
+    fn decode_utf_agrees_with_decode(payload in payload()) {
+        match (decode_utf(payload.clone()), decode(payload)) {
+            (Ok(ours), Ok(theirs)) => prop_assert_eq!(ours, theirs),
+            (Err(ProtocolError::Invalid(ours)), Err(theirs)) => prop_assert_eq!(ours, theirs),
+            (ours, theirs) => prop_assert!(false, "decode_utf {:?}, decode {:?}", ours, theirs),
+        }
+    }
+
     /// A stream of frames delivered one byte per `read` gives the same
     /// messages as the stream read whole, then a clean end.
     #[test]
@@ -364,16 +398,19 @@ proptest! {
         let encoded_len = reference_encode(&message).len();
 
         let mut wire = Vec::new();
+        let encoded = encode_utf(&message);
         match write_utf(&mut wire, &message) {
             Ok(()) => {
                 prop_assert!(encoded_len <= MAX_FRAME_PAYLOAD);
                 prop_assert_eq!(wire.len(), 2 + encoded_len);
                 prop_assert_eq!(read_utf(&mut &wire[..])?, Some(message));
+                prop_assert_eq!(encoded?, wire);
             }
             Err(ProtocolError::TooLong { len }) => {
                 prop_assert!(encoded_len > MAX_FRAME_PAYLOAD);
                 prop_assert_eq!(len, encoded_len);
                 prop_assert!(wire.is_empty(), "a refused message must write nothing");
+                prop_assert!(matches!(encoded, Err(ProtocolError::TooLong { len }) if len == encoded_len), "{:?}", encoded);
             }
             Err(other) => prop_assert!(false, "{:?}", other),
         }
