@@ -743,12 +743,14 @@ fn flags_that_cannot_work_are_refused_with_status_2() {
 fn examine_stops_the_commands_children_too() {
     let port = unused_port();
     let server = program("server-v3");
-    let line = format!("{server} --port {port} --quiet; echo the server ended");
-    let shell: [&str; 2] = if cfg!(windows) {
-        ["cmd", "/C"]
+    // Another command after the server's, so that the shell cannot make
+    // itself the server (exec).
+    let (shell, then) = if cfg!(windows) {
+        (["cmd", "/C"], "&")
     } else {
-        ["sh", "-c"]
+        (["sh", "-c"], ";")
     };
+    let line = format!("{server} --port {port} --quiet {then} echo the server ended");
     let (status, json, stderr) =
         examine_json(&["--port", &port.to_string(), "--", shell[0], shell[1], &line]);
     assert!(status.success(), "{status}: {stderr}\n{json:#}");

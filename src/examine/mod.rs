@@ -393,38 +393,36 @@ fn run(
             report.skip_rest("Ctrl-C needs the server's command, after --");
             return Ok(());
         };
-        match ctrl_c(target, started, &rule) {
-            Ok(shutdown) => {
-                let check = shutdown.check();
-                if check.passed {
-                    report.findings.shutdown = Some(shutdown.summary());
-                }
-                record(report, check);
+        let clients = match scenarios::shutdown_clients(target, &rule) {
+            Ok(clients) => clients,
+            Err(error) => {
+                record(report, Check::new(CheckName::CtrlC, false, error.to_string()));
+                return Ok(());
             }
-            Err(error) => record(report, Check::new(CheckName::CtrlC, false, error.to_string())),
+        };
+        let asked = Instant::now();
+        if let Err(error) = started.interrupt() {
+            // Nothing was asked of the server, so nothing can be said of it.
+            report.not_examined.push(NotExamined {
+                name: CheckName::CtrlC,
+                why: format!("cannot send {}: {error}", command::INTERRUPT),
+            });
+            return Ok(());
         }
+        let clients = clients.watch(asked, ENDS_WITHIN);
+        let shutdown = scenarios::Shutdown {
+            signal: command::INTERRUPT,
+            clients,
+            exit: started.wait_within(ENDS_WITHIN.saturating_sub(asked.elapsed()))?,
+            took: asked.elapsed(),
+        };
+        let check = shutdown.check();
+        if check.passed {
+            report.findings.shutdown = Some(shutdown.summary());
+        }
+        record(report, check);
     }
     Ok(())
-}
-
-/// Ctrl-C with clients connected, and what came of it.
-fn ctrl_c(target: &Target, started: &mut Started, rule: &ReplyRule) -> io::Result<scenarios::Shutdown> {
-    let clients = scenarios::shutdown_clients(target, rule)?;
-    let asked = Instant::now();
-    started.interrupt().map_err(|error| {
-        io::Error::new(
-            error.kind(),
-            format!("cannot send {}: {error}", command::INTERRUPT),
-        )
-    })?;
-    let clients = clients.watch(asked, ENDS_WITHIN);
-    let exit = started.wait_within(ENDS_WITHIN.saturating_sub(asked.elapsed()))?;
-    Ok(scenarios::Shutdown {
-        signal: command::INTERRUPT,
-        clients,
-        exit,
-        took: asked.elapsed(),
-    })
 }
 
 /// Whether the server has ended: its command's exit, or, without one, the
