@@ -741,6 +741,17 @@ mod tests {
         .concat()
     }
 
+    /// The lesson's two clients known to have come 60000 first.
+    fn sixty_thousand_first() -> Known {
+        Known {
+            queue_order: vec![
+                "127.0.0.1:60000".parse().unwrap(),
+                "127.0.0.1:50000".parse().unwrap(),
+            ],
+            accepted: vec![],
+        }
+    }
+
     fn assert_fits(text: &str) {
         for line in text.lines() {
             assert!(line.width() <= WIDTH, "too wide ({}): {line}", line.width());
@@ -755,13 +766,7 @@ mod tests {
             unknown.contains("in which order they came: the kernel does not report it"),
             "{unknown}"
         );
-        let known = Known {
-            queue_order: vec![
-                "127.0.0.1:60000".parse().unwrap(),
-                "127.0.0.1:50000".parse().unwrap(),
-            ],
-            accepted: vec![],
-        };
+        let known = sixty_thousand_first();
         let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
         assert!(
             drawn.contains("oldest first: accept() takes the one on the left"),
@@ -890,13 +895,7 @@ mod tests {
     #[test]
     fn the_clients_are_drawn_in_the_order_they_came() {
         let view = lesson_view(&both_queued());
-        let known = Known {
-            queue_order: vec![
-                "127.0.0.1:60000".parse().unwrap(),
-                "127.0.0.1:50000".parse().unwrap(),
-            ],
-            accepted: vec![],
-        };
+        let known = sixty_thousand_first();
         let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
         let boxes = drawn.lines().find(|line| line.contains("+- client")).unwrap();
         assert!(boxes.find(":60000") < boxes.find(":50000"), "{drawn}");

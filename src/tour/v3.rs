@@ -107,38 +107,20 @@ pub fn run(tour: &Narrator) -> Result<()> {
 
 /// The crowd's counts, server-v2 beside server-v3, in the tour's language.
 fn side_by_side(v2: &Report, v3: &Report, tour: &Narrator) -> String {
-    let waited = |report: &Report| report.starved - report.starved_then_closed;
+    let row = |en, ko, value: &dyn Fn(&Report) -> String| (tour.pick(en, ko), value(v2), value(v3));
     let rows = [
-        (
-            tour.pick("clients", "클라이언트"),
-            v2.clients.to_string(),
-            v3.clients.to_string(),
+        row("clients", "클라이언트", &|r| r.clients.to_string()),
+        row("served", "처리됨", &|r| r.served.to_string()),
+        row("starved: gave up waiting", "굶음: 기다리다 포기", &|r| {
+            (r.starved - r.starved_then_closed).to_string()
+        }),
+        row(
+            "starved: closed or reset",
+            "굶음: 닫히거나 리셋됨",
+            &|r| r.starved_then_closed.to_string(),
         ),
-        (
-            tour.pick("served", "처리됨"),
-            v2.served.to_string(),
-            v3.served.to_string(),
-        ),
-        (
-            tour.pick("starved: gave up waiting", "굶음: 기다리다 포기"),
-            waited(v2).to_string(),
-            waited(v3).to_string(),
-        ),
-        (
-            tour.pick("starved: closed or reset", "굶음: 닫히거나 리셋됨"),
-            v2.starved_then_closed.to_string(),
-            v3.starved_then_closed.to_string(),
-        ),
-        (
-            tour.pick("replies", "응답"),
-            v2.replies.to_string(),
-            v3.replies.to_string(),
-        ),
-        (
-            tour.pick("elapsed", "걸린 시간"),
-            format!("{:.3} s", v2.elapsed_s),
-            format!("{:.3} s", v3.elapsed_s),
-        ),
+        row("replies", "응답", &|r| r.replies.to_string()),
+        row("elapsed", "걸린 시간", &|r| format!("{:.3} s", r.elapsed_s)),
     ];
     let label_width = rows.iter().map(|(name, _, _)| name.width()).max().unwrap_or(0);
     let pad = |name: &str| format!("{name}{}", " ".repeat(label_width - name.width()));
