@@ -468,7 +468,7 @@ fn a_java_server_that_replies_differently_is_still_graded_by_its_behaviour() {
 /// sleeps a second: the JVM exits 130 after it.
 #[test]
 #[cfg_attr(
-    javac_missing,
+    all(javac_missing, not(windows)),
     ignore = "no javac on this machine: install a JDK (apt-get install default-jdk-headless) to run the Java tests"
 )]
 #[cfg_attr(
