@@ -95,6 +95,7 @@ impl Started {
     pub fn start(program: &str, args: &[String]) -> Result<Started, CommandFailed> {
         let line = std::iter::once(program)
             .chain(args.iter().map(String::as_str))
+            .map(quoted)
             .collect::<Vec<_>>()
             .join(" ");
         let mut command = Command::new(program);
@@ -285,6 +286,15 @@ impl Drop for Started {
     }
 }
 
+/// A word of a command line as a shell would need it typed, for showing:
+/// in single quotes when it is empty or holds a space or a quote.
+fn quoted(word: &str) -> String {
+    if !word.is_empty() && !word.contains(|c: char| c.is_whitespace() || c == '\'' || c == '"') {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
 /// An exit status in words: `exit status 1`, `killed by signal 9`.
 pub fn status_words(status: ExitStatus) -> String {
     match status.code() {
@@ -470,5 +480,18 @@ mod windows {
             return Err(io::Error::last_os_error());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn a_word_is_quoted_only_when_a_shell_would_need_it() {
+        assert_eq!(quoted("JavaPeer"), "JavaPeer");
+        assert_eq!(quoted(" World"), "' World'");
+        assert_eq!(quoted(""), "''");
+        assert_eq!(quoted("it's"), r"'it'\''s'");
     }
 }
