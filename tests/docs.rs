@@ -848,16 +848,6 @@ fn a_command_line_is_read_as_cargo_reads_it() {
 // 6. The Java of chapter 1
 // ---------------------------------------------------------------------------
 
-/// A tool of the JDK: from `$JAVA_HOME/bin` if it is there, else from PATH,
-/// the places build.rs looks.
-fn jdk_tool(name: &str) -> PathBuf {
-    let file_name = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    std::env::var_os("JAVA_HOME")
-        .map(|home| Path::new(&home).join("bin").join(&file_name))
-        .filter(|tool| tool.is_file())
-        .unwrap_or_else(|| PathBuf::from(file_name))
-}
-
 /// Chapter 1 runs `java Bind` under strace: the program is shipped, compiles,
 /// binds, and the chapter says how to compile and run it.
 #[test]
@@ -866,19 +856,10 @@ fn jdk_tool(name: &str) -> PathBuf {
     ignore = "no javac on this machine: install a JDK (apt-get install default-jdk-headless) to compile chapter 1's Bind.java"
 )]
 fn chapter_1s_bind_java_compiles_and_binds() {
-    let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bind");
-    fs::create_dir_all(&classes).expect("creating the directory for Bind.class");
-    let source = root().join("tests/java/Bind.java");
-    let mut javac = std::process::Command::new(jdk_tool("javac"));
-    javac.arg("-d").arg(&classes).arg(&source);
-    let (status, stderr) = common::Running::start_command(javac).wait_exit();
-    assert!(
-        status.success(),
-        "javac failed on tests/java/Bind.java:\n{stderr}"
-    );
+    let classes = common::java::compiled("Bind.java", "bind");
 
     // Port 0: the kernel picks a free one, and Bind closes it at once.
-    let mut java = std::process::Command::new(jdk_tool("java"));
+    let mut java = std::process::Command::new(common::java::tool("java"));
     java.arg("-cp").arg(&classes).args(["Bind", "0"]);
     let (status, stdout, stderr) = common::Running::start_command(java).output();
     assert!(status.success(), "java Bind 0 failed:\n{stderr}");

@@ -10,9 +10,8 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 
 use client::protocol::{read_utf, write_utf, DecodeError, ProtocolError};
 use common::{Running, Server};
@@ -198,41 +197,14 @@ fn read_utf_accepts_and_refuses_what_the_jdk_does() {
     );
 }
 
-/// A tool of the JDK: from `$JAVA_HOME/bin` if it is there, else from PATH,
-/// the same places build.rs looks.
-fn jdk_tool(name: &str) -> PathBuf {
-    let file_name = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    std::env::var_os("JAVA_HOME")
-        .map(|home| Path::new(&home).join("bin").join(&file_name))
-        .filter(|tool| tool.is_file())
-        .unwrap_or_else(|| PathBuf::from(file_name))
-}
-
-/// Compiles JavaPeer.java, once per test process, and returns the directory
-/// holding its class. Compiling at test time keeps the test honest: the class
-/// always matches the source next to it.
-fn java_peer_classes() -> &'static Path {
-    static CLASSES: OnceLock<PathBuf> = OnceLock::new();
-    CLASSES.get_or_init(|| {
-        let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("java-peer");
-        std::fs::create_dir_all(&classes).expect("creating the directory for JavaPeer.class");
-        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/JavaPeer.java");
-        let mut command = Command::new(jdk_tool("javac"));
-        command.arg("-d").arg(&classes).arg(&source);
-        let mut javac = Running::start_command(command);
-        let (status, stderr) = javac.wait_exit();
-        assert!(
-            status.success(),
-            "javac failed on {}:\n{stderr}",
-            source.display()
-        );
-        classes
-    })
+/// JavaPeer.java, compiled when the tests run.
+fn java_peer_classes() -> PathBuf {
+    common::java::compiled("JavaPeer.java", "java-peer")
 }
 
 /// `java JavaPeer <args>`, ready to start.
 fn java_peer<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Command {
-    let mut command = Command::new(jdk_tool("java"));
+    let mut command = Command::new(common::java::tool("java"));
     command
         .arg("-cp")
         .arg(java_peer_classes())

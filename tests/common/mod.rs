@@ -8,6 +8,7 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod java;
 pub mod terminal;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -239,14 +240,20 @@ impl Running {
     /// Waits for the program to exit; returns its status and standard error,
     /// and collects the rest of its standard output into `self.stdout`.
     pub fn wait_exit(&mut self) -> (ExitStatus, String) {
+        self.wait_exit_within(PATIENCE)
+    }
+
+    /// [`Running::wait_exit`], waiting at most `patience`: for a program
+    /// that is not under test and may be slow on a busy machine (`javac`).
+    pub fn wait_exit_within(&mut self, patience: Duration) -> (ExitStatus, String) {
         self.close_stdin();
         let status = self
             .child
-            .wait_timeout(PATIENCE)
+            .wait_timeout(patience)
             .expect("waiting for the program")
             .unwrap_or_else(|| {
                 panic!(
-                    "the program did not exit within {PATIENCE:?}; stdout:\n{}",
+                    "the program did not exit within {patience:?}; stdout:\n{}",
                     self.stdout.join("\n")
                 )
             });
@@ -531,4 +538,28 @@ pub fn client_side(table: &Table, client_port: u16, server_port: u16) -> Option<
         .rows
         .iter()
         .find(|row| row.local.port() == client_port && row.remote.port() == server_port)
+}
+
+/// Starts a server of the workspace on every IPv4 address, then on every
+/// IPv6 one (`--host 0.0.0.0`, `--host ::`), with `start`, and checks that
+/// its `connected:` line names the address the client reached (127.0.0.1,
+/// ::1), the accepted socket's own, and not the listening socket's. Needs
+/// IPv6 on the loopback interface.
+pub fn logs_the_address_each_client_reached(start: impl Fn(&[&str]) -> Server) {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    let loopbacks: [(&str, IpAddr); 2] = [
+        ("0.0.0.0", Ipv4Addr::LOCALHOST.into()),
+        ("::", Ipv6Addr::LOCALHOST.into()),
+    ];
+    for (every, loopback) in loopbacks {
+        let mut server = start(&["--host", every]);
+        let reached = SocketAddr::new(loopback, server.port);
+        let client = Peer::connect_to(reached, PATIENCE).unwrap_or_else(|error| {
+            panic!("connecting to {reached} (this test needs IPv6 on the loopback interface): {error}")
+        });
+        server.expect_log(&format!(
+            "] connected: client {} -> server {reached}",
+            client.address()
+        ));
+    }
 }
