@@ -130,6 +130,142 @@ fn the_pool_shuts_down_and_joins_its_workers() {
     assert!(log.ends_with("] server stopped"), "{log}");
 }
 
+/// Listening on every address, the examples log each connection with the
+/// address its client reached, as server-v3 does.
+#[test]
+fn the_examples_log_the_address_each_client_reached() {
+    for example in ["shutdown", "pool"] {
+        common::logs_the_address_each_client_reached(|host| start(example, host));
+    }
+}
+
+/// A worker whose session does not end when the shutdown closes its
+/// connection is left alone, as the shutdown example leaves such a session:
+/// the pool still stops, and exits 0, once it has waited the time it gives
+/// sessions to end. The worker here is stopped as a debugger stops one
+/// thread (ptrace), so that nothing it does can end its session.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "stops one thread of the server with Linux's ptrace, and sends SIGINT with kill"
+)]
+fn the_pool_leaves_a_worker_whose_session_does_not_end_in_time() {
+    #[cfg(target_os = "linux")]
+    {
+        let mut server = start("pool", &["--workers", "1"]);
+        let mut client = Peer::connect(server.port).unwrap();
+        client.exchange("busy").unwrap();
+        server.expect_log("[ worker-1] sent: busy World!");
+        // Stopped where it waits for the client's next message, holding no
+        // lock of its process. Declared after the server, so dropped before
+        // it: a failed test still ends the process and the thread.
+        let worker = stopped::Thread::named_once_reading(server.process.child.id(), "worker-1");
+
+        server.process.interrupt(); // Ctrl-C
+        server.expect_log("worker-1's session did not end within 3s; leaving it");
+        server.expect_log("] server stopped");
+        // The stopped thread ends with its process, which exits.
+        assert!(worker.ended_within(PATIENCE), "the pool did not exit");
+        let (status, stderr) = server.process.wait_exit();
+        assert!(status.success(), "{status}: {stderr}");
+        // The client read the orderly end of the stream of the shutdown.
+        assert!(matches!(client.closed().unwrap(), Closed::Eof));
+    }
+}
+
+/// A thread of another process stopped with ptrace, as a debugger stops it:
+/// that thread alone; the process's other threads run on. The process must
+/// be a child of this one.
+#[cfg(target_os = "linux")]
+mod stopped {
+    use std::sync::mpsc::{self, Receiver};
+    use std::time::{Duration, Instant};
+
+    use super::PATIENCE;
+
+    pub struct Thread {
+        process: libc::pid_t,
+        ended: Receiver<()>,
+        has_ended: bool,
+    }
+
+    impl Thread {
+        /// Stops the thread named `name` (as `/proc/<pid>/task/*/comm`
+        /// lists it) of process `process`, once the kernel shows it blocked
+        /// in a read of a socket (`recvfrom`, as Rust's `TcpStream::read`
+        /// calls it), where it holds no lock its process's other threads
+        /// could need, such as standard output's.
+        pub fn named_once_reading(process: u32, name: &str) -> Thread {
+            let process = process as libc::pid_t;
+            let thread = std::fs::read_dir(format!("/proc/{process}/task"))
+                .expect("the process's threads")
+                .filter_map(|task| task.ok())
+                .find(|task| {
+                    std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
+                })
+                .and_then(|task| task.file_name().to_str()?.parse::<libc::pid_t>().ok())
+                .unwrap_or_else(|| panic!("no thread named {name} in process {process}"));
+            // /proc/<pid>/task/<tid>/syscall: the number of the system call
+            // the thread is blocked in, then its arguments.
+            let reading = format!("{} ", libc::SYS_recvfrom);
+            let deadline = Instant::now() + PATIENCE;
+            while !std::fs::read_to_string(format!("/proc/{process}/task/{thread}/syscall"))
+                .is_ok_and(|call| call.starts_with(&reading))
+            {
+                assert!(Instant::now() < deadline, "{name} never blocked in recvfrom");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            // SAFETY: ptrace and waitpid on a thread id, with no memory shared.
+            unsafe {
+                assert_eq!(
+                    libc::ptrace(libc::PTRACE_SEIZE, thread, 0, 0),
+                    0,
+                    "ptrace(PTRACE_SEIZE): {}",
+                    std::io::Error::last_os_error()
+                );
+                assert_eq!(libc::ptrace(libc::PTRACE_INTERRUPT, thread, 0, 0), 0);
+                let mut status = 0;
+                assert_eq!(libc::waitpid(thread, &mut status, libc::__WALL), thread);
+                assert!(libc::WIFSTOPPED(status), "{status:#x}");
+            }
+            // A stopped thread ends only with its process, and then waits to
+            // be collected by its tracer's process: this one, on a thread of
+            // its own, so that waiting for the end is bounded.
+            let (sender, ended) = mpsc::channel();
+            std::thread::spawn(move || loop {
+                let mut status = 0;
+                // SAFETY: as above.
+                let waited = unsafe { libc::waitpid(thread, &mut status, libc::__WALL) };
+                if waited != thread || libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                    let _ = sender.send(());
+                    return;
+                }
+            });
+            Thread {
+                process,
+                ended,
+                has_ended: false,
+            }
+        }
+
+        /// Whether the thread ended, with its process, within `wait`.
+        pub fn ended_within(mut self, wait: Duration) -> bool {
+            self.has_ended = self.ended.recv_timeout(wait).is_ok();
+            self.has_ended
+        }
+    }
+
+    impl Drop for Thread {
+        fn drop(&mut self) {
+            if !self.has_ended {
+                // SAFETY: a signal to the child process this test started.
+                unsafe { libc::kill(self.process, libc::SIGKILL) };
+                let _ = self.ended.recv();
+            }
+        }
+    }
+}
+
 /// With too few descriptors for another session (the registry keeps a
 /// second one per connection), the shutdown example turns the next client
 /// away, by closing its connection or by leaving it in the queue, and goes

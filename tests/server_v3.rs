@@ -240,3 +240,11 @@ fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() 
     let mut third = Peer::connect(port).unwrap();
     third.exchange("third").unwrap();
 }
+
+/// Listening on every address, server-v3 logs each connection with the
+/// address its client reached, as server-v1 and server-v2 do, not with
+/// `0.0.0.0` or `::`.
+#[test]
+fn each_connection_is_logged_with_the_address_its_client_reached() {
+    common::logs_the_address_each_client_reached(|host| Server::start("server-v3", host));
+}

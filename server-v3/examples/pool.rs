@@ -11,7 +11,8 @@
 //!
 //! Ctrl-C shuts it down as the `shutdown` example does; then the pool's
 //! `Drop` closes its channel and joins its workers, as the Rust Book's final
-//! thread pool does.
+//! thread pool does: all but a worker whose session did not end in time,
+//! which is left alone, as the `shutdown` example leaves such a session.
 
 mod shared;
 
@@ -24,6 +25,7 @@ use std::thread::{self, JoinHandle};
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
+use server_v3::accept_errors::{self, AcceptFailure, FailureLog};
 use shared::{AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
 
 /// server-v3 with a bounded pool of N session threads: N clients are served
@@ -55,17 +57,17 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
     info!("a pool of {workers} workers: {workers} clients at once, the next ones wait in the accept queue");
     let registry = Registry::default();
     let stop = Stop::default();
-    let pool = Pool::new(workers, &registry, &stop)?;
+    let mut pool = Pool::new(workers, &registry, &stop)?;
     // Ctrl-C asks to stop, and wakes the main thread whichever way it waits:
     // for a free worker, or in accept().
     let ready = pool.ready.clone();
     let waker = AcceptWaker::new(address)?;
     stop.on_ctrl_c(move || {
-        let _ = ready.try_send(Word::Stop);
+        let _ = ready.try_send(Wake::Stop);
         waker.wake();
     })?;
 
-    let mut errors = server_v3::accept_errors::Sorter::default();
+    let mut failures = FailureLog::default();
     loop {
         // Wait for a free worker first: while all are busy, this thread does
         // not call accept(), and new clients wait in the kernel's queue.
@@ -75,9 +77,13 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
         let (socket, client) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(failure) => {
-                // Err only if the listening socket failed. The free worker
-                // stays free: its word is given back for the next turn.
-                errors.sort(failure)?;
+                // Err only if the listening socket itself failed.
+                if failures.log(failure)? == AcceptFailure::OutOfDescriptors {
+                    // The connection waits in the queue: give sessions a
+                    // moment to end and free a descriptor, rather than spin.
+                    thread::sleep(accept_errors::OUT_OF_DESCRIPTORS_PAUSE);
+                }
+                // The free worker got nothing: it is still free next turn.
                 pool.worker_still_free();
                 continue;
             }
@@ -85,7 +91,7 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
         if stop.requested() {
             break; // the connection that woke us, or one that came with it
         }
-        info!("connected: client {client} -> server {address}");
+        server_v3::log_connected(client, socket.local_addr());
         pool.hand_over(socket);
     }
 
@@ -97,8 +103,9 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
     registry.shut_down_all();
     for number in registry.wait_until_empty(SESSIONS_END_WITHIN) {
         warn!("worker-{number}'s session did not end within {SESSIONS_END_WITHIN:?}; leaving it");
+        pool.leave(number); // not joined: it would hold up the shutdown
     }
-    drop(pool); // closes the channel; each worker ends its loop, and is joined
+    drop(pool); // closes the channel; each other worker ends its loop, and is joined
     info!("server stopped");
     Ok(())
 }
@@ -106,20 +113,21 @@ fn serve(listener: TcpListener, workers: usize) -> Result<()> {
 /// The workers, the channel that hands them connections, and the channel on
 /// which each one says it is free.
 struct Pool {
-    workers: Vec<JoinHandle<()>>,
+    /// Each worker's number and thread.
+    workers: Vec<(u64, JoinHandle<()>)>,
     /// Connections for the workers. `None` once the pool is dropped: the
     /// workers' `recv` then fails, and they end.
     connections: Option<SyncSender<TcpStream>>,
-    /// A word each time a worker is ready for a connection, or from Ctrl-C
-    /// to wake the accepting thread.
-    ready: SyncSender<Word>,
-    free: Receiver<Word>,
+    /// Sent each time a worker is ready for a connection, or by Ctrl-C to
+    /// wake the accepting thread.
+    ready: SyncSender<Wake>,
+    free: Receiver<Wake>,
 }
 
-/// What the accepting thread hears while it waits for a free worker.
-enum Word {
+/// Why the accepting thread, waiting for a free worker, wakes.
+enum Wake {
     /// A worker is ready for a connection.
-    Free,
+    WorkerFree,
     /// Ctrl-C: stop accepting.
     Stop,
 }
@@ -137,11 +145,12 @@ impl Pool {
         for number in 1..=size {
             let (waiting, ready) = (Arc::clone(&waiting), ready.clone());
             let (registry, stop) = (registry.clone(), stop.clone());
+            let number = number as u64;
             let worker = thread::Builder::new()
                 .name(format!("worker-{number}"))
                 .stack_size(server_v3::SESSION_STACK_SIZE)
                 .spawn(move || loop {
-                    let _ = ready.send(Word::Free);
+                    let _ = ready.send(Wake::WorkerFree);
                     // The lock is held only while waiting for a connection,
                     // as in the Rust Book's pool.
                     let next = waiting.lock().map(|connections| connections.recv());
@@ -150,7 +159,7 @@ impl Pool {
                     };
                     serve_one(&socket, number, &registry, &stop);
                 })?;
-            workers.push(worker);
+            workers.push((number, worker));
         }
         Ok(Pool {
             workers,
@@ -162,12 +171,20 @@ impl Pool {
 
     /// Waits until a worker is free; `false` when woken by Ctrl-C instead.
     fn wait_for_a_free_worker(&self) -> bool {
-        matches!(self.free.recv(), Ok(Word::Free))
+        matches!(self.free.recv(), Ok(Wake::WorkerFree))
     }
 
-    /// Puts back the word of a free worker that got no connection.
+    /// Says again that a free worker is free: it got no connection.
     fn worker_still_free(&self) {
-        let _ = self.ready.try_send(Word::Free);
+        let _ = self.ready.try_send(Wake::WorkerFree);
+    }
+
+    /// Lets worker `number` go without joining it: the pool's drop does not
+    /// wait for its thread, which ends with the process if not before, as the
+    /// `shutdown` example leaves a session that does not end in time.
+    fn leave(&mut self, number: u64) {
+        // Dropping a JoinHandle detaches its thread.
+        self.workers.retain(|(worker, _)| *worker != number);
     }
 
     /// Gives the free worker its connection.
@@ -180,11 +197,11 @@ impl Pool {
 
 /// One session, on a worker: server-v2's loop, registered so that a
 /// shutdown can reach it.
-fn serve_one(socket: &TcpStream, worker: usize, registry: &Registry, stop: &Stop) {
+fn serve_one(socket: &TcpStream, worker: u64, registry: &Registry, stop: &Stop) {
     if let Ok(client) = socket.peer_addr() {
         info!("session started: client {client}");
     }
-    let _registered = match registry.register(worker as u64, socket) {
+    let _registered = match registry.register(worker, socket) {
         Ok(registered) => registered,
         Err(failure) => {
             warn!("session ended: cannot register it for a shutdown: {failure}");
@@ -200,7 +217,7 @@ impl Drop for Pool {
     /// worker's next `recv` fails and its loop ends.
     fn drop(&mut self) {
         drop(self.connections.take());
-        for worker in self.workers.drain(..) {
+        for (_, worker) in self.workers.drain(..) {
             let _ = worker.join();
         }
     }

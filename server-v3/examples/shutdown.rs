@@ -26,6 +26,7 @@ use std::thread;
 use anyhow::Result;
 use clap::Parser;
 use log::{info, warn};
+use server_v3::accept_errors::{self, AcceptFailure, FailureLog};
 use server_v3::sessions_word;
 use shared::{AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
 
@@ -52,7 +53,7 @@ fn serve(listener: TcpListener) -> Result<()> {
     stop.on_ctrl_c(move || waker.wake())?;
     let registry = Registry::default();
     let mut sessions = Vec::new();
-    let mut errors = server_v3::accept_errors::Sorter::default();
+    let mut failures = FailureLog::default();
 
     let mut number = 0;
     // Looked at before each accept() too: while accept() fails (no
@@ -61,14 +62,19 @@ fn serve(listener: TcpListener) -> Result<()> {
         let (socket, client) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(failure) => {
-                errors.sort(failure)?; // Err only if the listening socket failed
+                // Err only if the listening socket itself failed.
+                if failures.log(failure)? == AcceptFailure::OutOfDescriptors {
+                    // The connection waits in the queue: give sessions a
+                    // moment to end and free a descriptor, rather than spin.
+                    thread::sleep(accept_errors::OUT_OF_DESCRIPTORS_PAUSE);
+                }
                 continue;
             }
         };
         if stop.requested() {
             break; // the connection that woke us, or one that came with it
         }
-        info!("connected: client {client} -> server {address}");
+        server_v3::log_connected(client, socket.local_addr());
         number += 1;
 
         // The session registers its socket, so that a shutdown can reach it.

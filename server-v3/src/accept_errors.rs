@@ -17,54 +17,89 @@
 //! session's first read, and that session ends alone.
 
 use std::io;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use log::{error, warn};
 
-/// How long the server waits after running out of descriptors before it
-/// tries again, rather than spin on the same failure.
-const OUT_OF_DESCRIPTORS_PAUSE: Duration = Duration::from_millis(100);
+/// How long the accept loop pauses after running out of descriptors before
+/// it tries again, rather than spin on the same failure.
+pub const OUT_OF_DESCRIPTORS_PAUSE: Duration = Duration::from_millis(100);
 /// How often, at most, running out of descriptors is logged.
 const OUT_OF_DESCRIPTORS_LOG_EVERY: Duration = Duration::from_secs(10);
 
-/// Sorts `accept()`'s failures, remembering when it last logged one that can
-/// repeat many times a second. server-v3's examples use it too.
+/// What a failure of `accept()` means for the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AcceptFailure {
+    /// No file descriptor left for the new connection, which stays in the
+    /// queue: the server pauses for sessions to end, then accepts again.
+    OutOfDescriptors,
+    /// That one connection failed: the server accepts the next.
+    OneConnection,
+    /// The listening socket itself failed: the server cannot go on.
+    ListeningSocket,
+}
+
+/// What `failure`, returned by `accept()`, means, on this system.
 ///
 /// ```
-/// let mut errors = server_v3::accept_errors::Sorter::default();
+/// use server_v3::accept_errors::{classify, AcceptFailure};
+///
 /// let aborted = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
-/// assert!(errors.sort(aborted).is_ok()); // one connection's failure: go on
+/// assert_eq!(classify(&aborted), AcceptFailure::OneConnection);
+/// ```
+pub fn classify(failure: &io::Error) -> AcceptFailure {
+    if is_out_of_descriptors(failure) {
+        AcceptFailure::OutOfDescriptors
+    } else if is_about_one_connection(failure) {
+        AcceptFailure::OneConnection
+    } else {
+        AcceptFailure::ListeningSocket
+    }
+}
+
+/// The log of `accept()`'s failures. It remembers when it last logged
+/// running out of descriptors, which can repeat many times a second, so as
+/// to log that at most every 10 seconds. server-v3's examples use it too.
+///
+/// ```
+/// use server_v3::accept_errors::{AcceptFailure, FailureLog};
+///
+/// let mut failures = FailureLog::default();
+/// let aborted = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+/// assert_eq!(failures.log(aborted)?, AcceptFailure::OneConnection); // go on
+/// # Ok::<(), anyhow::Error>(())
 /// ```
 #[derive(Default)]
-pub struct Sorter {
+pub struct FailureLog {
     out_of_descriptors_logged: Option<Instant>,
 }
 
-impl Sorter {
-    /// Handles one failure of `accept()`: `Ok` to go on accepting, `Err` if
-    /// the listening socket itself failed.
-    pub fn sort(&mut self, failure: io::Error) -> anyhow::Result<()> {
-        if is_out_of_descriptors(&failure) {
-            let due = self
-                .out_of_descriptors_logged
-                .map_or(true, |logged| logged.elapsed() >= OUT_OF_DESCRIPTORS_LOG_EVERY);
-            if due {
-                error!(
-                    "accept failed: {failure}: no file descriptor left for the new connection, \
-                     which waits in the queue until a session ends"
-                );
-                self.out_of_descriptors_logged = Some(Instant::now());
+impl FailureLog {
+    /// Logs one failure of `accept()` and returns what it means (see
+    /// [`classify`]); `Err`, the server's end, if the listening socket
+    /// itself failed.
+    pub fn log(&mut self, failure: io::Error) -> anyhow::Result<AcceptFailure> {
+        let kind = classify(&failure);
+        match kind {
+            AcceptFailure::OutOfDescriptors => {
+                let due = self
+                    .out_of_descriptors_logged
+                    .map_or(true, |logged| logged.elapsed() >= OUT_OF_DESCRIPTORS_LOG_EVERY);
+                if due {
+                    error!(
+                        "accept failed: {failure}: no file descriptor left for the new connection, \
+                         which waits in the queue until a session ends"
+                    );
+                    self.out_of_descriptors_logged = Some(Instant::now());
+                }
             }
-            thread::sleep(OUT_OF_DESCRIPTORS_PAUSE);
-            return Ok(());
+            AcceptFailure::OneConnection => warn!("accept failed for one connection: {failure}"),
+            AcceptFailure::ListeningSocket => {
+                return Err(failure).context("the listening socket failed");
+            }
         }
-        if is_about_one_connection(&failure) {
-            warn!("accept failed for one connection: {failure}");
-            return Ok(());
-        }
-        Err(failure).context("the listening socket failed")
+        Ok(kind)
     }
 }
 
@@ -120,20 +155,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn running_out_of_descriptors_is_survived() {
+    fn running_out_of_descriptors_is_survived_and_logged_once_a_while() {
         #[cfg(unix)]
         let code = libc::EMFILE;
         #[cfg(windows)]
         let code = windows_sys::Win32::Networking::WinSock::WSAEMFILE;
-        let mut sorter = Sorter::default();
-        assert!(sorter.sort(io::Error::from_raw_os_error(code)).is_ok());
-        assert!(sorter.out_of_descriptors_logged.is_some());
+        let failure = || io::Error::from_raw_os_error(code);
+        assert_eq!(classify(&failure()), AcceptFailure::OutOfDescriptors);
+        let mut failures = FailureLog::default();
+        assert_eq!(failures.log(failure()).unwrap(), AcceptFailure::OutOfDescriptors);
+        let logged = failures.out_of_descriptors_logged.expect("logged the first time");
+        failures.log(failure()).unwrap();
+        assert_eq!(
+            failures.out_of_descriptors_logged,
+            Some(logged),
+            "not again at once"
+        );
     }
 
     #[test]
     fn one_aborted_connection_is_survived() {
         let aborted = io::Error::from(io::ErrorKind::ConnectionAborted);
-        assert!(Sorter::default().sort(aborted).is_ok());
+        assert_eq!(classify(&aborted), AcceptFailure::OneConnection);
+        assert!(FailureLog::default().log(aborted).is_ok());
     }
 
     #[test]
@@ -143,9 +187,9 @@ mod tests {
         let code = libc::EBADF;
         #[cfg(windows)]
         let code = windows_sys::Win32::Networking::WinSock::WSAENOTSOCK;
-        let error = Sorter::default()
-            .sort(io::Error::from_raw_os_error(code))
-            .unwrap_err();
+        let failure = || io::Error::from_raw_os_error(code);
+        assert_eq!(classify(&failure()), AcceptFailure::ListeningSocket);
+        let error = FailureLog::default().log(failure()).unwrap_err();
         assert!(
             error.to_string().contains("the listening socket failed"),
             "{error}"

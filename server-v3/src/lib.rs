@@ -16,7 +16,8 @@
 //!   or a lack of file descriptors, and which mean the listening socket is
 //!   broken.
 
-use std::net::{TcpListener, TcpStream};
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
@@ -27,6 +28,8 @@ use server_v2::SessionError;
 
 pub mod accept_errors;
 mod capacity;
+
+use accept_errors::AcceptFailure;
 
 pub use capacity::{Capacity, Limit};
 
@@ -60,12 +63,11 @@ pub struct Options {
 /// # Ok::<(), anyhow::Error>(())
 /// ```
 pub fn serve(listener: TcpListener, options: &Options) -> Result<()> {
-    let address = listener.local_addr()?;
-    info!("listening on {address}");
+    info!("listening on {}", listener.local_addr()?);
     let capacity = Capacity::of_this_process();
     info!("{capacity}");
     let slots = capacity::Slots::new(capacity.sessions);
-    let mut errors = accept_errors::Sorter::default();
+    let mut failures = accept_errors::FailureLog::default();
 
     let mut sessions = 0u64;
     loop {
@@ -79,11 +81,16 @@ pub fn serve(listener: TcpListener, options: &Options) -> Result<()> {
         let (socket, client) = match listener.accept() {
             Ok(accepted) => accepted,
             Err(failure) => {
-                errors.sort(failure)?; // Err only if the listening socket failed
+                // Err only if the listening socket itself failed.
+                if failures.log(failure)? == AcceptFailure::OutOfDescriptors {
+                    // The connection waits in the queue: give sessions a
+                    // moment to end and free a descriptor, rather than spin.
+                    thread::sleep(accept_errors::OUT_OF_DESCRIPTORS_PAUSE);
+                }
                 continue;
             }
         };
-        info!("connected: client {client} -> server {address}");
+        log_connected(client, socket.local_addr());
 
         sessions += 1;
         let idle_timeout = options.idle_timeout;
@@ -104,6 +111,29 @@ pub fn serve(listener: TcpListener, options: &Options) -> Result<()> {
             // client sees its connection close.
             error!("cannot start a thread for {client}: {failure}");
         }
+    }
+}
+
+/// Logs a connection just accepted: the client's address, and the server's
+/// end of this connection, `server`, as the kernel reports it
+/// (`local_addr()`). That is the address the client reached, where the
+/// listening socket's may be every address (`0.0.0.0`, `::`). server-v3's
+/// examples log their connections with it too.
+///
+/// ```
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let client = std::net::TcpStream::connect(listener.local_addr()?)?;
+/// let (socket, from) = listener.accept()?;
+/// server_v3::log_connected(from, socket.local_addr());
+/// // 14:03:07.123 [     main] connected: client 127.0.0.1:50000 -> server 127.0.0.1:12345
+/// # drop(client);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn log_connected(client: SocketAddr, server: io::Result<SocketAddr>) {
+    match server {
+        Ok(server) => info!("connected: client {client} -> server {server}"),
+        // Never seen: an accepted socket has its address. Said, not guessed.
+        Err(failure) => info!("connected: client {client} -> server (its address unknown: {failure})"),
     }
 }
 
