@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::time::Duration;
 
 use common::{
@@ -357,5 +358,80 @@ fn closing_a_socket_with_unread_bytes_resets_the_connection() {
     assert!(
         matches!(client.closed().unwrap(), common::Closed::Reset(_)),
         "a reset"
+    );
+}
+
+/// The bytes a read takes are counted as they come from the kernel, not
+/// recomputed from the text: modified UTF-8's other forms of a character
+/// (an overlong `C1 81` for `A`, `E0 80 80` for NUL) are longer than the
+/// form the text would be written in again.
+#[test]
+fn a_read_counts_the_bytes_it_took() {
+    let mut lab = Lab::start();
+    let mut client = Peer::connect(lab.port()).unwrap();
+    lab.call("accept");
+    client.socket.write_all(&[0, 2, 0xC1, 0x81]).unwrap();
+    let read = lab.call("read 1");
+    assert!(
+        read.said()
+            .contains("4 bytes taken from socket 1's receive buffer"),
+        "{}",
+        read.said()
+    );
+    client.socket.write_all(&[0, 3, 0xE0, 0x80, 0x80]).unwrap();
+    let read = lab.call("read 1");
+    assert!(
+        read.said()
+            .contains("5 bytes taken from socket 1's receive buffer"),
+        "{}",
+        read.said()
+    );
+}
+
+/// `close` says how many bytes the kernel held unread, all of them, not as
+/// many as one look could take.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "the unread count is the kernel's, which the Windows table does not report"
+)]
+fn closing_counts_every_unread_byte() {
+    let mut lab = Lab::start();
+    let mut client = Peer::connect(lab.port()).unwrap();
+    lab.call("accept");
+    // Two frames of 40,000 bytes: more than one look of 65,536 bytes takes,
+    // and less than a receive buffer holds.
+    let frame = [&[0x9C, 0x3E][..], &[b'x'; 39_998][..]].concat();
+    client.socket.write_all(&frame).unwrap();
+    client.socket.write_all(&frame).unwrap();
+    let (port, client_port) = (lab.port(), client.port());
+    wait_for_kernel("both frames in socket 1's buffer", |table| {
+        (table.server_side(port, client_port)?.unread == Some(80_000)).then_some(())
+    });
+    let closed = lab.call("close 1");
+    assert!(
+        closed.said().contains("closed with 80000 bytes still unread"),
+        "{}",
+        closed.said()
+    );
+}
+
+/// A connection already reset sends nothing when its socket is closed:
+/// `close` does not say the kernel says goodbye.
+#[test]
+fn closing_a_reset_connection_says_it_was_reset() {
+    let mut lab = Lab::start();
+    let client = Peer::connect(lab.port()).unwrap();
+    lab.call("accept");
+    let (port, client_port) = (lab.port(), client.port());
+    client.reset().unwrap();
+    wait_for_kernel("the reset connection gone from the table", |table| {
+        table.server_side(port, client_port).is_none().then_some(())
+    });
+    let closed = lab.call("close 1");
+    assert_eq!(
+        closed.said(),
+        "close() returned: socket 1 is closed; its connection had already been reset (RST), so the \
+         kernel sends nothing more"
     );
 }

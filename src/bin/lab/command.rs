@@ -1,6 +1,8 @@
 //! What the learner types at the lab's prompt, and what each typo gets: one
 //! line naming the right form.
 
+use client::text::shown;
+
 /// A call the learner asks the lab to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -60,8 +62,11 @@ pub fn parse(line: &str) -> Result<Option<Command>, String> {
             }
             Ok(Some(Command::Write(number, text.to_string())))
         }
+        // What was typed is shown escaped: a stray escape key would
+        // otherwise reach the terminal again.
         other => Err(format!(
-            "unknown command `{other}`: type accept, read N, write N TEXT, close N, show, help or quit"
+            "unknown command `{}`: type accept, read N, write N TEXT, close N, show, help or quit",
+            shown(other)
         )),
     }
 }
@@ -83,7 +88,8 @@ fn socket_number(word: &str, form: &str) -> Result<usize, String> {
     match word.parse::<usize>() {
         Ok(number) if number >= 1 => Ok(number),
         _ => Err(format!(
-            "`{word}` is not a socket's number: {form}, where N is 1, 2, ... in the order accept() returned them"
+            "`{}` is not a socket's number: {form}, where N is 1, 2, ... in the order accept() returned them",
+            shown(word)
         )),
     }
 }
@@ -118,6 +124,8 @@ mod tests {
             ("write", "write needs a socket's number: write N TEXT"),
             ("close", "close needs a socket's number: close N"),
             ("accept now", "accept takes nothing after it: type just `accept`"),
+            ("\x1b[31mred\x07", "unknown command `\\u{1b}[31mred\\u{7}`"),
+            ("read \x1b", "`\\u{1b}` is not a socket's number"),
         ] {
             let error = parse(typed).unwrap_err();
             assert!(error.starts_with(says), "{typed:?} gave {error:?}");

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use client::protocol::{read_utf, write_utf};
+use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
 use log::info;
 use socket_lesson::kernel;
@@ -127,7 +127,27 @@ struct Accepted {
     /// Reads frames one byte of buffer at a time: a `BufReader` passes any
     /// larger read straight to the socket, so `read_utf` takes exactly one
     /// frame and leaves the rest in the kernel, where the picture shows it.
-    input: BufReader<TcpStream>,
+    input: BufReader<Counted>,
+    /// Whether a call on it found the connection reset: closing it then
+    /// sends nothing, neither FIN nor RST.
+    reset: bool,
+}
+
+/// The socket as `read_utf` reads it, counting the bytes it takes from the
+/// kernel: a frame's size is what was read, not what its text would take
+/// to write again (a modified UTF-8 form such as `C0 80` or an overlong
+/// `C1 81` decodes to text written back shorter).
+struct Counted {
+    socket: TcpStream,
+    taken: u64,
+}
+
+impl io::Read for Counted {
+    fn read(&mut self, bytes: &mut [u8]) -> io::Result<usize> {
+        let count = self.socket.read(bytes)?;
+        self.taken += count as u64;
+        Ok(count)
+    }
 }
 
 impl Lab {
@@ -175,11 +195,15 @@ impl Lab {
         };
         match accepted {
             Ok((socket, client)) => {
-                let input = BufReader::with_capacity(1, socket.try_clone()?);
+                let counted = Counted {
+                    socket: socket.try_clone()?,
+                    taken: 0,
+                };
                 self.sockets.push(Some(Accepted {
                     socket,
                     client,
-                    input,
+                    input: BufReader::with_capacity(1, counted),
+                    reset: false,
                 }));
                 say!(
                     self.out,
@@ -217,12 +241,17 @@ impl Lab {
                 };
             }
         }
-        match read_utf(&mut accepted.input) {
+        let taken_before = accepted.input.get_ref().taken;
+        let read = read_utf(&mut accepted.input);
+        let taken = accepted.input.get_ref().taken - taken_before;
+        if matches!(&read, Err(ProtocolError::Io(error)) if error.kind() == io::ErrorKind::ConnectionReset) {
+            accepted.reset = true;
+        }
+        match read {
             Ok(Some(message)) => say!(
                 self.out,
-                "read_utf() returned \"{}\": {} bytes taken from socket {number}'s receive buffer",
-                shown(&message),
-                client::protocol::frame_len(&message)
+                "read_utf() returned \"{}\": {taken} bytes taken from socket {number}'s receive buffer",
+                shown(&message)
             ),
             Ok(None) => say!(
                 self.out,
@@ -244,19 +273,44 @@ impl Lab {
                 client::protocol::frame_len(text),
                 accepted.client
             ),
-            Err(error) => say!(self.out, "write_utf() failed: {error}"),
+            Err(error) => {
+                if matches!(&error, ProtocolError::Io(cause) if cause.kind() == io::ErrorKind::ConnectionReset)
+                {
+                    self.sockets[number - 1].as_mut().expect(FOUND_IN_CALL).reset = true;
+                }
+                say!(self.out, "write_utf() failed: {error}")
+            }
         }
     }
 
     fn close(&mut self, number: usize) -> io::Result<()> {
         let accepted = self.sockets[number - 1].as_ref().expect(FOUND_IN_CALL);
+        // A connection the kernel has dropped (a reset came: some systems
+        // report it to a read, Linux to no one, but its row leaves the
+        // table) has no one left to say goodbye to.
+        let view = kernel::read_port(self.listener.local_addr()?.port())?;
+        let connection = view.connections().find(|c| c.client == accepted.client);
+        let already_reset = accepted.reset || connection.is_none();
         // Bytes still unread when a socket closes make the kernel reset the
-        // connection instead of closing it in order.
-        accepted.socket.set_nonblocking(true)?;
-        let unread = accepted.socket.peek(&mut [0u8; 65_536]).unwrap_or(0);
+        // connection instead of closing it in order: as many as the kernel
+        // counts where the system reports it, else as many as one look
+        // without taking them sees.
+        let unread = match connection.and_then(|c| c.server_unread) {
+            Some(unread) => u64::from(unread),
+            None => {
+                accepted.socket.set_nonblocking(true)?;
+                accepted.socket.peek(&mut [0u8; 65_536]).unwrap_or(0) as u64
+            }
+        };
         // Dropping the socket (and its reader's copy) closes it.
         self.sockets[number - 1] = None;
-        if unread > 0 {
+        if already_reset {
+            say!(
+                self.out,
+                "close() returned: socket {number} is closed; its connection had already been reset \
+                 (RST), so the kernel sends nothing more"
+            )
+        } else if unread > 0 {
             say!(
                 self.out,
                 "close() returned: socket {number} is closed with {unread} bytes still unread in its \
