@@ -3,9 +3,10 @@
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-/// The lesson's port, every server's and client's default: the Java
-/// course's.
-pub const DEFAULT_PORT: u16 = 12345;
+use crate::net::DEFAULT_PORT;
+// Standard output's handling, for the programs that end through [`finish`].
+#[doc(no_inline)]
+pub use crate::output::{exit_on_output_failure, output_closed, stdout, Output};
 
 /// The flags every server takes. Each server flattens this into its own
 /// `Args`, whose doc comment says what that version demonstrates.
@@ -138,99 +139,31 @@ pub fn finish(program: &str, result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// Standard output, whose write errors say that they are standard output's:
-/// [`finish`] ends quietly when it was closed, and names it otherwise.
-///
-/// ```
-/// use std::io::Write;
-///
-/// writeln!(client::cli::stdout(), "hello")?;
-/// # Ok::<(), std::io::Error>(())
-/// ```
-pub fn stdout() -> Output<io::StdoutLock<'static>> {
-    Output(io::stdout().lock())
-}
-
-/// A writer whose errors are marked as standard output's; see [`stdout`].
-pub struct Output<W>(pub W);
-
-impl<W: Write> Write for Output<W> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0.write(bytes).map_err(output_failed)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush().map_err(output_failed)
-    }
-}
-
-/// Why standard output could not be written.
-#[derive(Debug)]
-struct OutputFailed(io::Error);
-
-impl std::fmt::Display for OutputFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot write to standard output: {}", self.0)
-    }
-}
-
-impl std::error::Error for OutputFailed {}
-
-fn output_failed(error: io::Error) -> io::Error {
-    io::Error::new(error.kind(), OutputFailed(error))
-}
-
-/// Whether `error` is standard output found closed (written through
-/// [`stdout`]): what [`finish`] ends quietly on.
-///
-/// ```
-/// // A broken pipe on a socket is not standard output's.
-/// let socket: anyhow::Error = std::io::Error::from(std::io::ErrorKind::BrokenPipe).into();
-/// assert!(!client::cli::output_closed(&socket));
-/// ```
-pub fn output_closed(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause.downcast_ref::<io::Error>().is_some_and(|error| {
-            error.kind() == io::ErrorKind::BrokenPipe
-                && error.get_ref().is_some_and(|inner| inner.is::<OutputFailed>())
-        })
-    })
-}
-
-/// Ends the process after a failure to write standard output, from a place
-/// that cannot return an error (a logger, a narrator): quietly with status 0
-/// when it was closed, with one line and status 1 otherwise.
-pub fn exit_on_output_failure(program: &str, error: io::Error) -> ! {
-    if error.kind() == io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
-    }
-    // An error from `stdout()` already says whose it is.
-    let marked = error.get_ref().is_some_and(|inner| inner.is::<OutputFailed>());
-    let what = if marked {
-        ""
-    } else {
-        "cannot write to standard output: "
-    };
-    let _ = writeln!(io::stderr(), "{program}: error: {what}{error}");
-    std::process::exit(1);
-}
-
-/// The name this program was started as, for its messages: `client-v2`.
-pub fn program_name() -> String {
-    std::env::args_os()
-        .next()
-        .as_deref()
-        .map(std::path::Path::new)
-        .and_then(std::path::Path::file_stem)
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "program".to_string())
-}
-
 /// The whole `main` of a server: log in the lesson's format, bind and
 /// listen on the flags' address, raise the open-file limit (each client is
 /// an open file), hand the listening socket to the lesson's `serve`, and
 /// turn its result into the exit status. A server that cannot listen says
 /// only that.
+///
+/// ```no_run
+/// use clap::Parser;
+///
+/// #[derive(Parser)]
+/// struct Args {
+///     #[command(flatten)]
+///     server: client::cli::ServerArgs,
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     let args = Args::parse();
+///     // The lesson's part: what to do with the listening socket.
+///     client::cli::run_server("accept-once", &args.server, |listener| {
+///         let (_socket, client) = listener.accept()?;
+///         log::info!("connected: client {client}");
+///         Ok(())
+///     })
+/// }
+/// ```
 pub fn run_server(
     program: &str,
     args: &ServerArgs,

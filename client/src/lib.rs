@@ -6,7 +6,9 @@
 //! - [`net`]: opening the listening socket and connecting, with errors that
 //!   say what to do.
 //! - [`logging`]: the lesson's log line, `HH:MM:SS.mmm [thread] message`.
-//! - [`cli`]: the command-line flags the programs share, and their exit.
+//! - [`output`]: standard output, closed or full, and the program's name.
+//! - [`cli`]: the command-line flags the programs share, their exit, and the
+//!   whole `main` of a server (`run_server`).
 //! - [`conversation`]: what a client makes of a silence, a close or a
 //!   time-out, and leaving the server to close first.
 //! - [`text`]: text from a peer, shown so that it cannot forge a log line
@@ -20,5 +22,6 @@ pub mod cli;
 pub mod conversation;
 pub mod logging;
 pub mod net;
+pub mod output;
 pub mod protocol;
 pub mod text;

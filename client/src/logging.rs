@@ -14,6 +14,8 @@ use std::io::Write;
 
 use log::LevelFilter;
 
+use crate::output;
+
 /// Sends log lines to standard output in the lesson's format, one flushed
 /// line at a time, with each message's line too unless `quiet`.
 ///
@@ -30,7 +32,7 @@ use log::LevelFilter;
 /// // 14:03:07.123 [     main] listening on 127.0.0.1:12345
 /// ```
 pub fn init(quiet: bool) {
-    let _already_installed = builder(quiet, &crate::cli::program_name())
+    let _already_installed = builder(quiet, &output::program_name())
         .target(env_logger::Target::Pipe(Box::new(Stdout)))
         .format(|out, record| write_line(out, record.args()))
         .try_init();
@@ -67,7 +69,7 @@ impl Write for Stdout {
         let mut out = std::io::stdout().lock();
         match out.write_all(bytes).and_then(|()| out.flush()) {
             Ok(()) => Ok(bytes.len()),
-            Err(error) => crate::cli::exit_on_output_failure(&crate::cli::program_name(), error),
+            Err(error) => output::exit_on_output_failure(&output::program_name(), error),
         }
     }
 

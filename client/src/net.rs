@@ -10,6 +10,14 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream, T
 use anyhow::{anyhow, Context, Result};
 use socket2::{Domain, Socket, Type};
 
+/// The lesson's port, every server's and client's default: the Java
+/// course's.
+///
+/// ```
+/// assert_eq!(client::net::DEFAULT_PORT, 12345);
+/// ```
+pub const DEFAULT_PORT: u16 = 12345;
+
 /// Binds `host:port` and starts listening: from this call on, the kernel
 /// completes clients' handshakes by itself and queues them for `accept()`.
 ///
@@ -203,7 +211,7 @@ fn explain(
 
 /// What to do when nothing listens on `port`: start a server there.
 fn no_server(port: u16) -> String {
-    let flags = if port == crate::cli::DEFAULT_PORT {
+    let flags = if port == DEFAULT_PORT {
         String::new()
     } else {
         format!(" -- --port {port}")

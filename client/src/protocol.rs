@@ -256,6 +256,30 @@ impl ProtocolError {
             ProtocolError::Io(error)
         }
     }
+
+    /// This error in words, naming the peer, `peer`, where the peer did it:
+    /// a reset is said as what it is, the same on every system (`the client
+    /// reset the connection (RST)`), rather than in each system's own words
+    /// ("Connection reset by peer (os error 104)" on Linux, "... (os error
+    /// 10054)" on Windows); any other error as it displays itself.
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// use client::protocol::ProtocolError;
+    ///
+    /// let reset = ProtocolError::Io(Error::from(ErrorKind::ConnectionReset));
+    /// assert_eq!(reset.describe("client"), "the client reset the connection (RST)");
+    /// let cut = ProtocolError::ClosedMidMessage;
+    /// assert_eq!(cut.describe("client"), "connection closed in the middle of a message");
+    /// ```
+    pub fn describe(&self, peer: &str) -> String {
+        match self {
+            ProtocolError::Io(error) if error.kind() == io::ErrorKind::ConnectionReset => {
+                format!("the {peer} reset the connection (RST)")
+            }
+            error => error.to_string(),
+        }
+    }
 }
 
 /// How many bytes [`write_utf`] sends for `message`: the 2-byte length and

@@ -8,7 +8,7 @@
 //! answered.
 
 use std::fmt;
-use std::io::{self, BufReader};
+use std::io::BufReader;
 use std::net::{TcpListener, TcpStream};
 
 use anyhow::{Context, Result};
@@ -108,25 +108,8 @@ pub enum SessionError {
 impl fmt::Display for SessionError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SessionError::Receive(error) => write!(f, "{}", Said(error)),
-            SessionError::Reply(error) => write!(f, "cannot send the reply: {}", Said(error)),
-        }
-    }
-}
-
-/// A protocol error in the lesson's words. A reset is said as what it is,
-/// the same on every system, rather than in each system's own words
-/// ("Connection reset by peer (os error 104)" on Linux, "... (os error
-/// 10054)" on Windows).
-struct Said<'a>(&'a ProtocolError);
-
-impl fmt::Display for Said<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            ProtocolError::Io(error) if error.kind() == io::ErrorKind::ConnectionReset => {
-                f.write_str("the client reset the connection (RST)")
-            }
-            error => write!(f, "{error}"),
+            SessionError::Receive(error) => f.write_str(&error.describe("client")),
+            SessionError::Reply(error) => write!(f, "cannot send the reply: {}", error.describe("client")),
         }
     }
 }

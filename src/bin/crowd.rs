@@ -81,18 +81,18 @@ fn run(args: &Args) -> Result<()> {
     match (show(&report, args.json), report.failure()) {
         // Standard output closed early (`crowd | head -1`): the reader has
         // what it wanted, but the status still says how the run went.
-        (Err(error), Some(what)) if client::cli::output_closed(&error) => Err(anyhow!(what)),
+        (Err(error), Some(what)) if client::output::output_closed(&error) => Err(anyhow!(what)),
         (Err(error), _) => Err(error),
         (Ok(()), Some(what)) => Err(anyhow!(what)),
         (Ok(()), None) => Ok(()),
     }
 }
 
-/// Writes the report on standard output, through `client::cli::stdout`, so
+/// Writes the report on standard output, through `client::output::stdout`, so
 /// that a closed standard output ends the program quietly and a full disk
 /// is named as standard output's.
 fn show(report: &Report, json: bool) -> Result<()> {
-    let mut out = client::cli::stdout();
+    let mut out = client::output::stdout();
     if json {
         writeln!(out, "{}", serde_json::to_string(report)?)?;
     } else {

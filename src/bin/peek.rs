@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     let style = Style::for_stdout(args.ascii);
-    let mut out = client::cli::stdout();
+    let mut out = client::output::stdout();
     if args.json {
         let view = kernel::read_port(args.port)?;
         writeln!(out, "{}", serde_json::to_string(&view)?)?;

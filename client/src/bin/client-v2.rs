@@ -52,7 +52,7 @@ fn run(args: &Args) -> Result<()> {
     let mut line = Vec::new();
     loop {
         if prompt {
-            let mut stdout = client::cli::stdout();
+            let mut stdout = client::output::stdout();
             write!(stdout, "message (exit to quit)> ")?;
             stdout.flush()?;
         }
@@ -65,7 +65,7 @@ fn run(args: &Args) -> Result<()> {
         let end_of_input = typed == 0;
         if end_of_input && prompt {
             // Ctrl-D leaves the cursor on the prompt's line.
-            writeln!(client::cli::stdout())?;
+            writeln!(client::output::stdout())?;
         }
         let message = match std::str::from_utf8(&line) {
             _ if end_of_input => "exit",
@@ -80,7 +80,8 @@ fn run(args: &Args) -> Result<()> {
         // The server may have closed while we waited for this line: then
         // the message is not sent, and the client says so. At the end of
         // input there was no message to send: the client was leaving anyway.
-        if report_unasked(&socket, &mut input)? == Closed::Yes {
+        let server_closed = report_unasked(&socket, &mut input)?;
+        if server_closed {
             if end_of_input {
                 info!("the server had already closed the connection");
                 return Ok(());
@@ -168,27 +169,20 @@ fn arrives_within(socket: &TcpStream, wait: Option<Duration>) -> io::Result<bool
 /// Called after each reply (a second frame often arrives with it) and
 /// before each message is sent (one may have come while we read a line).
 /// Returns whether the server has closed the connection.
-fn report_unasked(socket: &TcpStream, input: &mut BufReader<&TcpStream>) -> Result<Closed> {
+fn report_unasked(socket: &TcpStream, input: &mut BufReader<&TcpStream>) -> Result<bool> {
     loop {
         match waiting(socket, input).context("cannot read from the server")? {
-            Waiting::Nothing => return Ok(Closed::No),
-            Waiting::End => return Ok(Closed::Yes),
+            Waiting::Nothing => return Ok(false),
+            Waiting::End => return Ok(true),
             Waiting::Bytes => match read_utf(input).context("cannot read what the server sent")? {
                 Some(unasked) => warn!(
                     "the server sent a message that was not asked for: {}",
                     shown(&unasked)
                 ),
-                None => return Ok(Closed::Yes),
+                None => return Ok(true),
             },
         }
     }
-}
-
-/// Whether the server has closed the connection.
-#[derive(PartialEq, Eq)]
-enum Closed {
-    Yes,
-    No,
 }
 
 /// What waits to be read from the server, without waiting for it.
