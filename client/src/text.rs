@@ -59,14 +59,20 @@ impl fmt::Display for Shown<'_> {
 
 /// Whether `character` must be escaped: a control character (C0, DEL, C1),
 /// or one that changes how the text around it is laid out without being
-/// seen (bidirectional embeddings and overrides, zero-width characters, line
-/// and paragraph separators).
+/// seen: every format character (Unicode's category Cf: bidirectional
+/// marks, embeddings, overrides and isolates such as U+202E and U+061C,
+/// zero-width characters, interlinear annotation marks) and the line and
+/// paragraph separators. Taken by category, as Unicode assigns it, so that
+/// no such character is missed by a hand-written list.
 fn is_hidden(character: char) -> bool {
-    character.is_control()
-        || matches!(
-            character,
-            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
-        )
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        character.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
 }
 
 #[cfg(test)]
@@ -90,6 +96,25 @@ mod tests {
     fn a_bidirectional_override_is_escaped() {
         // U+202E would show "txt.exe" as "exe.txt".
         assert_eq!(shown("a\u{202E}b").to_string(), r"a\u{202e}b");
+    }
+
+    #[test]
+    fn every_format_character_is_escaped() {
+        // The Arabic letter mark, the interlinear annotation anchor, the
+        // Mongolian vowel separator, a left-to-right isolate, a zero-width
+        // joiner, the byte-order mark, the line separator.
+        for character in [
+            '\u{061C}', '\u{FFF9}', '\u{180E}', '\u{2066}', '\u{200D}', '\u{FEFF}', '\u{2028}',
+        ] {
+            let text = shown(&format!("a{character}b")).to_string();
+            assert_eq!(
+                text,
+                format!("a{}b", character.escape_debug()),
+                "U+{:04X}",
+                u32::from(character)
+            );
+            assert!(!text.contains(character));
+        }
     }
 
     #[test]
