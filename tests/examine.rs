@@ -564,7 +564,7 @@ fn an_http_server_is_not_a_server_of_the_frame() {
     assert_eq!(hello["passed"], false);
     let evidence = hello["evidence"].as_str().unwrap();
     assert!(
-        evidence.contains("its first two bytes announce 18516 bytes"),
+        evidence.contains("its first 2 bytes announce 18516 bytes"),
         "{evidence}"
     );
     assert!(evidence.contains("48 54 54 50 2F 31 2E 31"), "{evidence}");

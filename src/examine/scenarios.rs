@@ -20,7 +20,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
-use client::protocol::{encode, frame_len, ProtocolError, MAX_FRAME_PAYLOAD};
+use client::protocol::{
+    encode, encode_utf, frame_len, payload_len, ProtocolError, LENGTH_BYTES, MAX_FRAME_PAYLOAD,
+};
 use client::text::shown;
 
 use super::{Check, CheckName};
@@ -219,14 +221,20 @@ pub fn answer_within(peer: &mut Peer, wait: Duration) -> Answer {
 /// Why a connection that closed inside a frame did: how much the length
 /// promised and how much came.
 fn closed_mid_frame(bytes: &[u8]) -> String {
-    match bytes {
-        [high, low, rest @ ..] => format!(
-            "its first two bytes announce {} bytes, and the connection closed after {}",
-            u16::from_be_bytes([*high, *low]),
-            rest.len()
+    match announced(bytes) {
+        Some(len) => format!(
+            "its first {LENGTH_BYTES} bytes announce {len} bytes, and the connection closed after {}",
+            bytes.len() - LENGTH_BYTES
         ),
-        _ => "the connection closed inside the 2-byte length".to_string(),
+        None => format!("the connection closed inside the {LENGTH_BYTES}-byte length"),
     }
+}
+
+/// How many payload bytes `bytes`, the start of a frame, announce; `None`
+/// if they are fewer than a length.
+fn announced(bytes: &[u8]) -> Option<usize> {
+    let length = bytes.get(..LENGTH_BYTES)?.try_into().ok()?;
+    Some(payload_len(length))
 }
 
 /// Whether an error is a reset (on Windows, also an aborted connection).
@@ -1122,11 +1130,12 @@ pub struct Vanishing {
     pub expected: String,
 }
 
-/// A client that vanishes: it sends 3 of the 9 bytes its frame announces,
-/// then vanishes (`how`). Does the server survive, and serve the next
-/// client?
+/// A client that vanishes: it sends 3 of the 9 bytes its frame announces
+/// (`cut short`), then vanishes (`how`). Does the server survive, and serve
+/// the next client?
 pub fn vanishing_client(target: &Target, how: Vanish, rule: &ReplyRule) -> io::Result<Vanishing> {
-    let cut = vec![0x00, 0x09, b'c', b'u', b't'];
+    let mut cut = encode_utf("cut short").map_err(|error| io::Error::other(error.to_string()))?;
+    cut.truncate(LENGTH_BYTES + 3);
     let mut vanishing = target.connect()?;
     vanishing.send_bytes(&cut)?;
     match how {
@@ -1160,8 +1169,8 @@ impl Vanishing {
         };
         let start = format!(
             "a client sent {} of the {} bytes its frame announced, {}, then {how}",
-            self.cut.len() - 2,
-            u16::from_be_bytes([self.cut[0], self.cut[1]]),
+            self.cut.len() - LENGTH_BYTES,
+            announced(&self.cut).unwrap_or_default(),
             Bytes(&self.cut)
         );
         let evidence = match &self.next {
