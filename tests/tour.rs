@@ -279,3 +279,49 @@ fn pausing_into_a_pipe_prints_no_markers() {
     assert!(stdout.contains("Step 2: server-v1"), "{stdout}");
     assert!(!stdout.contains("[Enter]"), "{stdout}");
 }
+
+/// With port 50000 taken, the first client connects from a port the kernel
+/// picks: its lines carry that port, and the picture still draws the
+/// clients in the order they came, the first on the left.
+#[test]
+fn a_client_that_cannot_have_its_port_is_named_by_the_one_it_got() {
+    // Held until the tour is done; another test's tour may hold it a moment.
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    let _taken = loop {
+        match std::net::TcpListener::bind("127.0.0.1:50000") {
+            Ok(listener) => break listener,
+            Err(error) => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "port 50000 stays taken: {error}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    };
+    let story = tour(&["--step", "backlog", "--ascii"]);
+    assert!(story.contains("(Port 50000 is in use on this machine"), "{story}");
+    let first = story
+        .lines()
+        .find_map(|line| line.split("connect() returned: 127.0.0.1:").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .expect("the first client's port")
+        .to_string();
+    assert_ne!(first, "50000");
+    assert!(
+        story.contains(&format!(
+            "  client {first} | connect() returned: 127.0.0.1:{first} "
+        )),
+        "the first client's lines carry its port:\n{story}"
+    );
+    assert!(!story.contains("client 50000 |"), "{story}");
+    let boxes = story
+        .lines()
+        .find(|line| line.contains("+- client :"))
+        .expect("the clients' boxes");
+    let second = boxes.rfind("+- client :").unwrap();
+    assert!(
+        boxes.find(&format!(":{first} ")).is_some_and(|at| at < second),
+        "the first client's box on the left:\n{story}"
+    );
+}
