@@ -133,5 +133,4 @@ mod tests {
             .to_string()
             .contains("at least one message"));
     }
-
 }
