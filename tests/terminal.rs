@@ -15,7 +15,7 @@
 
 mod common;
 
-use common::terminal::{Terminal, CTRL_C, CTRL_D, ENTER, UP};
+use common::terminal::{Terminal, CTRL_C, CTRL_D, ENTER, LEFT, UP};
 use common::{binary, Peer, Server};
 use unicode_width::UnicodeWidthStr;
 
@@ -106,7 +106,14 @@ fn lab_on_a_terminal_answers_ctrl_c_and_keeps_its_history() {
     client.send("hi").unwrap();
     lab.wait_for("read_utf() returned \"hi\"");
 
+    // Line editing: a word typed with a letter missing, mended in place.
     lab.wait_for_nth("lab>", 5);
+    lab.press("shw");
+    lab.press(LEFT);
+    lab.press("o");
+    lab.press(ENTER);
+    lab.wait_for("lab> show");
+    lab.wait_for_nth("lab>", 6);
     lab.press(CTRL_D);
     let status = lab.wait_exit();
     assert!(status.success(), "{status:?}");
@@ -226,17 +233,25 @@ fn ctrl_c_ends_the_tour() {
     assert!(!status.success(), "{status:?}");
 }
 
-/// client-v2 at a terminal: its prompt, an answer, and Ctrl-D, which ends
-/// it with `exit` on a line of its own, not after the prompt.
+/// client-v2 at a terminal, of 80 columns and of 40: its prompt, an
+/// answer, and Ctrl-D, which ends it with `exit` on a line of its own, not
+/// after the prompt.
 #[test]
 #[cfg_attr(windows, ignore = unix_terminal!())]
 fn client_v2_on_a_terminal_ends_at_ctrl_d() {
+    for columns in [80, 40] {
+        client_v2_ends_at_ctrl_d(columns);
+    }
+}
+
+fn client_v2_ends_at_ctrl_d(columns: u16) {
     let server = Server::start("server-v3", &[]);
     let port = server.port.to_string();
-    let mut client = Terminal::start(&binary("client-v2"), &["--port", &port], 80, 24);
+    let mut client = Terminal::start(&binary("client-v2"), &["--port", &port], columns, 24);
     client.wait_for("message (exit to quit)>");
     client.type_line("Hello");
-    client.wait_for("received: Hello World!");
+    // At 40 columns the log line wraps: the reply's words are on the screen.
+    client.wait_for("World!");
     client.wait_for_nth("message (exit to quit)>", 2);
     client.press(CTRL_D);
     let status = client.wait_exit();

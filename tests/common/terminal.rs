@@ -31,6 +31,7 @@ pub const ENTER: &str = "\r";
 pub const CTRL_C: &str = "\x03";
 pub const CTRL_D: &str = "\x04";
 pub const UP: &str = "\x1b[A";
+pub const LEFT: &str = "\x1b[D";
 
 /// A program running on a pseudo-terminal `columns` wide and `rows` high.
 pub struct Terminal {
