@@ -58,6 +58,25 @@ pub struct ReportJson<'a> {
 }
 
 /// The report, with what was expected and the command, as one JSON object.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket_lesson::examine::{json, Check, CheckName, Report, Target, Version};
+///
+/// let report = Report {
+///     target: Target::local(12345),
+///     checks: vec![Check::new(CheckName::Hello, false, "A sent \"Hello\" and got no reply within 5 s".into())],
+///     not_examined: Vec::new(),
+///     reply: None,
+///     findings: Default::default(),
+///     took: Duration::from_secs(5),
+/// };
+/// let json: serde_json::Value = serde_json::from_str(&json::to_json(&report, Some(Version::V3), None))?;
+/// assert_eq!(json["behaves_like"], "none");
+/// assert_eq!(json["checks"][0]["name"], "hello");
+/// assert_eq!(json["differences"][0], "hello: failed, where ServerV3 passes it");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub fn to_json(report: &Report, expected: Option<Version>, command: Option<CommandJson>) -> String {
     let json = ReportJson {
         server: report.target.address.to_string(),

@@ -246,6 +246,20 @@ impl Report {
 ///
 /// `Err` only when the server could not be examined at all: the first
 /// client could not connect.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket_lesson::examine::{self, BehavesLike, Options, Target, Version};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::at(listener.local_addr()?);
+/// std::thread::spawn(move || server_v3::serve(listener, &Default::default()));
+/// let options = Options { clients: 10, silence: Duration::from_secs(5), signal: false };
+/// let report = examine::examine(&target, &options, None, |_| {})?;
+/// assert_eq!(report.behaves_like(), BehavesLike::Version(Version::V3));
+/// assert!(report.verdict().starts_with("behaves like ServerV3 (server-v3): a thread per client"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn examine(
     target: &Target,
     options: &Options,

@@ -75,6 +75,13 @@ impl Target {
 
     /// A server at `address`, on this machine if the kernel lists a
     /// listening socket there (on that address, or on every address).
+    ///
+    /// ```
+    /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let target = socket_lesson::examine::Target::at(listener.local_addr()?);
+    /// assert!(target.here);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn at(address: SocketAddr) -> Target {
         let here = kernel::read_table().is_ok_and(|table| listens(&table, address));
         Target { address, here }
@@ -118,6 +125,13 @@ impl Target {
 
 /// Whether `table` lists a socket listening on `address`: on its port, and
 /// on its address or on every address.
+///
+/// ```
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let table = socket_lesson::kernel::read_table()?;
+/// assert!(socket_lesson::examine::scenarios::listens(&table, listener.local_addr()?));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn listens(table: &Table, address: SocketAddr) -> bool {
     table.on_port(address.port()).any(|row| {
         let ip = row.local.ip().to_canonical();
@@ -186,6 +200,17 @@ impl fmt::Display for Answer {
 }
 
 /// Waits at most `wait` for `peer`'s next reply, and says what came.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket_lesson::examine::scenarios::{answer_within, Answer, Target};
+///
+/// // A listening socket whose program never accepts: nothing comes.
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let mut peer = Target::local(listener.local_addr()?.port()).connect()?;
+/// assert!(matches!(answer_within(&mut peer, Duration::from_millis(50)), Answer::Nothing(_)));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn answer_within(peer: &mut Peer, wait: Duration) -> Answer {
     let received = peer.receive_within(wait);
     let bytes = peer.received_bytes().to_vec();
@@ -265,6 +290,15 @@ impl fmt::Display for Bytes<'_> {
 }
 
 /// A duration as the evidence says it: `1 s`, `0.3 s`, `4.2 ms`.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket_lesson::examine::scenarios::seconds;
+///
+/// assert_eq!(seconds(Duration::from_millis(1500)), "1.5 s");
+/// assert_eq!(seconds(Duration::from_millis(250)), "0.25 s");
+/// assert_eq!(seconds(Duration::from_micros(4200)), "4.2 ms");
+/// ```
 pub fn seconds(duration: Duration) -> String {
     let secs = duration.as_secs_f64();
     if secs >= 1.0 {
@@ -482,6 +516,18 @@ pub struct Hello {
 /// text is whatever the server sent. Where nothing comes back, the kernel
 /// is asked where A's connection and bytes are. `Err` if A cannot connect
 /// at all.
+///
+/// ```
+/// use socket_lesson::examine::scenarios::{self, Target};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::local(listener.local_addr()?.port());
+/// std::thread::spawn(move || server_v3::serve(listener, &Default::default()));
+/// let hello = scenarios::hello(&target)?;
+/// assert_eq!(hello.answer.reply(), Some("Hello World!"));
+/// assert!(hello.check().passed);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn hello(target: &Target) -> io::Result<Hello> {
     let mut a = target.connect()?;
     let asked = Instant::now();
@@ -543,6 +589,18 @@ pub struct SecondMessage {
 
 /// One message or many: A sends a second message on the same connection. Is
 /// it answered, or was the connection closed after the first (server-v1)?
+///
+/// ```
+/// use socket_lesson::examine::scenarios::{self, ReplyRule, Target};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::local(listener.local_addr()?.port());
+/// std::thread::spawn(move || server_v1::serve(listener));
+/// let mut hello = scenarios::hello(&target)?;
+/// let second = scenarios::second_message(&mut hello.a, &ReplyRule::lesson());
+/// assert!(second.closed_after_first()); // server-v1: one message, one reply
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn second_message(a: &mut Peer, rule: &ReplyRule) -> SecondMessage {
     let message = "Hello again";
     SecondMessage {
@@ -598,6 +656,19 @@ pub struct RoundTrip {
 /// whose reply fills a frame to the last byte. Each must come back inside
 /// its reply, as the server's rule makes it. Stops at the first that does
 /// not.
+///
+/// ```
+/// use socket_lesson::examine::scenarios::{self, ReplyRule, Target};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::local(listener.local_addr()?.port());
+/// std::thread::spawn(move || server_v3::serve(listener, &Default::default()));
+/// let mut a = target.connect()?;
+/// let trips = scenarios::modified_utf8(&mut a, &ReplyRule::lesson());
+/// assert!(scenarios::modified_utf8_check(&trips).passed);
+/// assert_eq!(trips[3].bytes, 65_535 - " World!".len()); // its reply fills a frame
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn modified_utf8(a: &mut Peer, rule: &ReplyRule) -> Vec<RoundTrip> {
     let long = long_message(MAX_FRAME_PAYLOAD.saturating_sub(rule.overhead()));
     let texts: [(&'static str, &str); 4] = [
@@ -688,6 +759,28 @@ pub struct SilentFirst {
 /// kernel finishes its handshake) and sends. Is B answered within
 /// `silence`? If not, the kernel is asked where B's connection and bytes
 /// are, and A is asked again, to show whom the server is busy with.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket_lesson::examine::scenarios::{self, ReplyRule, Target};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::local(listener.local_addr()?.port());
+/// std::thread::spawn(move || server_v2::serve(listener));
+/// let mut hello = scenarios::hello(&target)?;
+/// let rule = ReplyRule::lesson();
+/// let mut silent = scenarios::silent_first_client(&target, &mut hello.a, &rule, Duration::from_millis(300))?;
+/// assert!(!silent.answered()); // server-v2 reads A's connection alone
+/// let seen = silent.kernel.as_ref().expect("the kernel's view");
+/// if socket_lesson::kernel::SOURCE.reports_queues && cfg!(not(windows)) {
+///     assert_eq!(seen.unread(), Some(14)); // B's frame, unread in the server's receive buffer
+/// }
+///
+/// // And when A leaves, server-v2 ends, and B's connection goes with it.
+/// let after = scenarios::after_a_leaves(&target, hello.a, &mut silent, &rule);
+/// assert!(after.b.is_closed());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn silent_first_client(
     target: &Target,
     a: &mut Peer,
@@ -889,6 +982,18 @@ pub struct ManyAtOnce {
 /// stay connected: how many are answered within `silence`? Those that are
 /// not: where the kernel holds them; then the answered ones leave, and the
 /// others are awaited one after another, each leaving once answered.
+///
+/// ```
+/// use std::time::Duration;
+/// use socket_lesson::examine::scenarios::{self, ReplyRule, Target};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::local(listener.local_addr()?.port());
+/// std::thread::spawn(move || server_v3::serve(listener, &Default::default()));
+/// let many = scenarios::many_at_once(&target, 10, &ReplyRule::lesson(), Duration::from_secs(5));
+/// assert_eq!(many.at_once, 10); // a thread per client
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn many_at_once(target: &Target, clients: usize, rule: &ReplyRule, silence: Duration) -> ManyAtOnce {
     let expected = rule.reply_to(HELLO);
     let mut peers = Vec::with_capacity(clients);
@@ -1133,6 +1238,17 @@ pub struct Vanishing {
 /// A client that vanishes: it sends 3 of the 9 bytes its frame announces
 /// (`cut short`), then vanishes (`how`). Does the server survive, and serve
 /// the next client?
+///
+/// ```
+/// use socket_lesson::examine::scenarios::{self, ReplyRule, Target, Vanish};
+///
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let target = Target::local(listener.local_addr()?.port());
+/// std::thread::spawn(move || server_v3::serve(listener, &Default::default()));
+/// let vanishing = scenarios::vanishing_client(&target, Vanish::Reset, &ReplyRule::lesson())?;
+/// assert!(vanishing.survived()); // the session ended alone
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn vanishing_client(target: &Target, how: Vanish, rule: &ReplyRule) -> io::Result<Vanishing> {
     let mut cut = encode_utf("cut short").map_err(|error| io::Error::other(error.to_string()))?;
     cut.truncate(LENGTH_BYTES + 3);
@@ -1211,6 +1327,22 @@ pub struct ClientEnd {
 /// Connects the clients for Ctrl-C: each is answered once, so that each is
 /// in a session (accepted, not in the accept queue); then the last sends
 /// one more message and does not wait for its reply.
+///
+/// ```no_run
+/// use std::time::{Duration, Instant};
+/// use socket_lesson::examine::command::Started;
+/// use socket_lesson::examine::scenarios::{self, ReplyRule, Target};
+///
+/// let mut started = Started::start("java", &["-cp", "out", "ServerV6"].map(String::from))?;
+/// started.wait_until_listening("127.0.0.1:12345".parse()?, Duration::from_secs(60))?;
+/// let clients = scenarios::shutdown_clients(&Target::local(12345), &ReplyRule::lesson())?;
+/// let asked = Instant::now();
+/// started.interrupt()?;
+/// for client in clients.watch(asked, Duration::from_secs(5)) {
+///     println!("{}: {}", client.who, client.end);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn shutdown_clients(target: &Target, rule: &ReplyRule) -> io::Result<ShutdownClients> {
     let session = || -> io::Result<Peer> {
         let mut peer = target.connect()?;
