@@ -1,5 +1,11 @@
 //! Reading Linux's table: `/proc/net/tcp{,6}` for every socket, and the
 //! socket-diagnostics interface for each listening socket's limit.
+//!
+//! The socket-diagnostics interface alone could give every fact (it is what
+//! `ss` reads), but the table stays the files: a learner can `cat
+//! /proc/net/tcp` and see the very text that peek reads, column by column,
+//! as chapter 1 does. The interface adds only what the files do not print,
+//! the limit. Each fact comes from one of the two, never from both.
 
 use std::collections::HashMap;
 use std::io;
@@ -75,8 +81,9 @@ fn listen_limits() -> io::Result<HashMap<SocketAddr, u32>> {
                         let id = &response.header.socket_id;
                         let local = SocketAddr::new(id.source_address, id.source_port);
                         // For a listening socket, the send queue's field
-                        // carries the limit (and the receive queue's the
-                        // queue's length, which /proc also prints).
+                        // carries the limit. (The receive queue's carries
+                        // the queue's length, which is taken from /proc
+                        // only, as the learner can read it there.)
                         limits.insert(local, response.header.send_queue);
                     }
                     NetlinkPayload::Done(_) => break 'dump,

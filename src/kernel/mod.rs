@@ -9,17 +9,17 @@
 //! | fact | Linux | macOS | Windows |
 //! |---|---|---|---|
 //! | each connection and its TCP state | yes | yes | yes |
-//! | bytes unread, bytes unacknowledged | yes | yes | no |
+//! | bytes unread | yes | yes | no |
 //! | finished handshakes waiting for `accept()` | yes | yes | no |
 //! | handshakes in progress | no | yes | no |
 //! | the queue's limit | yes | yes | no |
 //! | whether a process holds the socket (accepted) | yes | no | no |
-//! | the owning process | no | no | yes |
 //!
 //! Where each comes from:
 //! - **Linux** ([`proc_net`]): the files `/proc/net/tcp` and `/proc/net/tcp6`,
-//!   and each listening socket's limit from the kernel's socket-diagnostics
-//!   interface (`NETLINK_SOCK_DIAG`, which `ss` also reads).
+//!   and each listening socket's limit, which they do not print, from the
+//!   kernel's socket-diagnostics interface (`NETLINK_SOCK_DIAG`, which `ss`
+//!   also reads). Each fact comes from one of the two, never both.
 //! - **macOS** ([`netstat`]): the system's `netstat -anl -p tcp` and
 //!   `netstat -Lanl -p tcp`. *Checked here only by type and by unit tests on
 //!   sample output written from netstat's documented format: nothing in this
@@ -60,16 +60,12 @@ pub struct TcpRow {
     /// For a connection: bytes received and not yet read by any program.
     /// `None` for a listening socket, or where the system does not report it.
     pub unread: Option<u32>,
-    /// For a connection: bytes sent and not yet acknowledged by the peer.
-    pub unacknowledged: Option<u32>,
     /// For a listening socket: its accept queue. `None` for a connection.
     pub queue: Option<AcceptQueue>,
     /// Whether a process holds a descriptor for this socket: `false` for a
     /// connection still in the accept queue (or one its program has closed).
     /// `None` where the system does not report it.
     pub held: Option<bool>,
-    /// The process that owns the socket, where the system reports it.
-    pub pid: Option<u32>,
 }
 
 /// A listening socket's accept queue (the lesson's *backlog queue*), as far
@@ -372,10 +368,8 @@ mod tests {
             remote: remote.parse().unwrap(),
             state,
             unread: Some(unread),
-            unacknowledged: Some(0),
             queue: None,
             held: Some(true),
-            pid: None,
         }
     }
 

@@ -100,20 +100,19 @@ fn parse_connection(line: &str) -> io::Result<Option<TcpRow>> {
     };
     let state =
         parse_state(state).ok_or_else(|| unexpected_line(line, format!("unknown TCP state {state:?}")))?;
-    let (unread, unacknowledged) = (count(recv_q, "Recv-Q")?, count(send_q, "Send-Q")?);
-    // A listening socket's Recv-Q and Send-Q count no connection's bytes,
-    // and unlike a LISTEN row's on Linux its Recv-Q is not the queue's
-    // length: both are left out.
+    // Send-Q, the bytes not yet acknowledged, is checked but not kept: the
+    // lesson does not use it.
+    let (unread, _) = (count(recv_q, "Recv-Q")?, count(send_q, "Send-Q")?);
+    // A listening socket's Recv-Q counts no connection's bytes, and unlike a
+    // LISTEN row's on Linux it is not the queue's length: it is left out.
     let listening = state == TcpState::Listen;
     Ok(Some(TcpRow {
         local: address(local, "local address")?,
         remote: address(foreign, "foreign address")?,
         state,
         unread: (!listening).then_some(unread),
-        unacknowledged: (!listening).then_some(unacknowledged),
         queue: listening.then(AcceptQueue::default),
         held: None,
-        pid: None,
     }))
 }
 
@@ -389,12 +388,12 @@ Listen         Local Address
             (address("127.0.0.1:12345"), address("127.0.0.1:60000"))
         );
         assert_eq!(waiting.state, TcpState::Established);
-        assert_eq!((waiting.unread, waiting.unacknowledged), (Some(7), Some(0)));
-        assert_eq!((waiting.queue, waiting.held, waiting.pid), (None, None, None));
+        assert_eq!(waiting.unread, Some(7));
+        assert_eq!((waiting.queue, waiting.held), (None, None));
 
         let listening = listener(&rows, "127.0.0.1:12345");
         assert_eq!(listening.remote, address("0.0.0.0:0"));
-        assert_eq!((listening.unread, listening.unacknowledged), (None, None));
+        assert_eq!(listening.unread, None);
         assert_eq!(listening.queue, Some(AcceptQueue::default()));
     }
 
@@ -475,10 +474,7 @@ tcp4       0      0  127.0.0.1.12345        127.0.0.1.50001        TIME_WAIT
         // The interface's name (`%lo0`) is dropped.
         assert_eq!(rows[0].local, address("[fe80::1]:49152"));
         assert_eq!(rows[0].remote, address("[fe80::1]:12345"));
-        assert_eq!(
-            (rows[1].state, rows[1].unacknowledged),
-            (TcpState::CloseWait, Some(12))
-        );
+        assert_eq!((rows[1].state, rows[1].unread), (TcpState::CloseWait, Some(0)));
         assert_eq!(rows[2].local, address("[::1]:12345"));
         assert_eq!(rows[2].remote, address("[::]:0"));
         assert_eq!(rows[3].state, TcpState::TimeWait);
@@ -588,7 +584,7 @@ Some tcp sockets may have been created.
 ";
         let rows = parse_connections(text).unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!((rows[0].state, rows[0].pid), (TcpState::Established, None));
+        assert_eq!((rows[0].state, rows[0].unread), (TcpState::Established, Some(0)));
     }
 
     #[test]

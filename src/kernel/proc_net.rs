@@ -69,8 +69,7 @@ pub fn parse_table(text: &str) -> io::Result<Vec<TcpRow>> {
 fn parse_row(line: &str) -> Option<TcpRow> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-    let (tx_queue, rx_queue) = fields.get(4)?.split_once(':')?;
-    let tx_queue = u32::from_str_radix(tx_queue, 16).ok()?;
+    let (_sent, rx_queue) = fields.get(4)?.split_once(':')?;
     let rx_queue = u32::from_str_radix(rx_queue, 16).ok()?;
     let state = state_of(u8::from_str_radix(fields.get(3)?, 16).ok()?);
     let inode: u64 = fields.get(9)?.parse().ok()?;
@@ -80,7 +79,6 @@ fn parse_row(line: &str) -> Option<TcpRow> {
         remote: parse_address(fields.get(2)?)?,
         state,
         unread: (!listening).then_some(rx_queue),
-        unacknowledged: (!listening).then_some(tx_queue),
         // The limit is not in this file; `linux::read_rows` adds it.
         queue: listening.then_some(AcceptQueue {
             waiting: Some(rx_queue),
@@ -88,7 +86,6 @@ fn parse_row(line: &str) -> Option<TcpRow> {
             limit: None,
         }),
         held: Some(inode != 0),
-        pid: None,
     })
 }
 

@@ -38,14 +38,12 @@ pub const SOURCE: Source = Source {
 
 /// One row of Windows's TCP table as the kernel view's [`TcpRow`]: `state`
 /// is the row's `dwState` (a `MIB_TCP_STATE` number), `local` and `remote`
-/// its two ends (see [`ipv4_address`], [`ipv6_address`]), `pid` its
-/// `dwOwningPid`.
+/// its two ends (see [`ipv4_address`], [`ipv6_address`]). The row's owning
+/// process (`dwOwningPid`) is not kept: nothing the lesson shows needs it.
 ///
-/// Windows does not report unread or unacknowledged bytes, a listening
-/// socket's queue, or whether a connection was accepted, so those are
-/// `None`: a listening socket gets a queue whose every field is unknown,
-/// never a queue of zero. A connection no process owns any more (one in
-/// `TIME_WAIT`, say) comes with pid 0, which is kept as Windows gives it.
+/// Windows does not report unread bytes, a listening socket's queue, or
+/// whether a connection was accepted, so those are `None`: a listening
+/// socket gets a queue whose every field is unknown, never a queue of zero.
 ///
 /// A listening socket has no other end, and Windows documents its remote
 /// fields as having no meaning; its `remote` is therefore always the
@@ -61,18 +59,17 @@ pub const SOURCE: Source = Source {
 /// let local = tcp_table::ipv4_address(localhost, u32::from(12345u16.to_be()));
 /// let remote = tcp_table::ipv4_address(localhost, u32::from(60000u16.to_be()));
 ///
-/// let row = tcp_table::row(5, local, remote, 4242); // 5 = MIB_TCP_STATE_ESTAB
+/// let row = tcp_table::row(5, local, remote); // 5 = MIB_TCP_STATE_ESTAB
 /// assert_eq!(row.state, TcpState::Established);
 /// assert_eq!(row.local.to_string(), "127.0.0.1:12345");
 /// assert_eq!(row.remote.port(), 60000);
-/// assert_eq!(row.pid, Some(4242)); // Windows names the owning process...
-/// assert_eq!((row.unread, row.held), (None, None)); // ...but not these.
+/// assert_eq!((row.unread, row.held), (None, None)); // Windows does not say
 ///
-/// let listening = tcp_table::row(2, local, remote, 4242); // 2 = MIB_TCP_STATE_LISTEN
+/// let listening = tcp_table::row(2, local, remote); // 2 = MIB_TCP_STATE_LISTEN
 /// assert_eq!(listening.remote.to_string(), "0.0.0.0:0");
 /// assert_eq!(listening.queue.unwrap().waiting, None); // not zero: unknown
 /// ```
-pub fn row(state: u32, local: SocketAddr, remote: SocketAddr, pid: u32) -> TcpRow {
+pub fn row(state: u32, local: SocketAddr, remote: SocketAddr) -> TcpRow {
     let state = state_of(state);
     let listening = state == TcpState::Listen;
     let remote = if listening {
@@ -88,10 +85,8 @@ pub fn row(state: u32, local: SocketAddr, remote: SocketAddr, pid: u32) -> TcpRo
         remote,
         state,
         unread: None,
-        unacknowledged: None,
         queue: listening.then(AcceptQueue::default),
         held: None,
-        pid: Some(pid),
     }
 }
 
@@ -209,7 +204,6 @@ pub(super) fn read_rows() -> io::Result<Vec<TcpRow>> {
                 entry.dwState,
                 ipv4_address(entry.dwLocalAddr, entry.dwLocalPort),
                 ipv4_address(entry.dwRemoteAddr, entry.dwRemotePort),
-                entry.dwOwningPid,
             )
         })
         .collect();
@@ -227,7 +221,6 @@ pub(super) fn read_rows() -> io::Result<Vec<TcpRow>> {
                     entry.dwState,
                     ipv6_address(entry.ucLocalAddr, entry.dwLocalScopeId, entry.dwLocalPort),
                     ipv6_address(entry.ucRemoteAddr, entry.dwRemoteScopeId, entry.dwRemotePort),
-                    entry.dwOwningPid,
                 )
             }));
         }
@@ -377,14 +370,13 @@ mod tests {
     }
 
     /// A row of an IPv4 table from its raw fields, as Windows fills them.
-    fn ipv4_row(state: u32, local: ([u8; 4], u16), remote: ([u8; 4], u16), pid: u32) -> TcpRow {
+    fn ipv4_row(state: u32, local: ([u8; 4], u16), remote: ([u8; 4], u16)) -> TcpRow {
         let (local_address, local_port) = raw_ipv4(local.0, local.1);
         let (remote_address, remote_port) = raw_ipv4(remote.0, remote.1);
         row(
             state,
             ipv4_address(local_address, local_port),
             ipv4_address(remote_address, remote_port),
-            pid,
         )
     }
 
@@ -413,7 +405,7 @@ mod tests {
             (100, Other(100), "STATE_64"), // MIB_TCP_STATE_RESERVED
         ];
         for (code, state, name) in states {
-            let converted = ipv4_row(code, (LOCALHOST, 12345), (LOCALHOST, 50000), 1);
+            let converted = ipv4_row(code, (LOCALHOST, 12345), (LOCALHOST, 50000));
             assert_eq!(converted.state, state, "code {code}");
             assert_eq!(converted.state.to_string(), name, "code {code}");
         }
@@ -469,8 +461,8 @@ mod tests {
     }
 
     #[test]
-    fn a_connection_reports_its_state_and_process_only() {
-        let connection = ipv4_row(ESTABLISHED, (LOCALHOST, 12345), (LOCALHOST, 50000), 4242);
+    fn a_connection_reports_its_state_only() {
+        let connection = ipv4_row(ESTABLISHED, (LOCALHOST, 12345), (LOCALHOST, 50000));
         assert_eq!(
             connection,
             TcpRow {
@@ -478,17 +470,15 @@ mod tests {
                 remote: "127.0.0.1:50000".parse().unwrap(),
                 state: TcpState::Established,
                 unread: None,
-                unacknowledged: None,
                 queue: None,
                 held: None,
-                pid: Some(4242),
             }
         );
     }
 
     #[test]
     fn a_listening_socket_has_an_unknown_queue_and_no_other_end() {
-        let listening = ipv4_row(LISTEN, (LOCALHOST, 12345), ([0; 4], 0), 4242);
+        let listening = ipv4_row(LISTEN, (LOCALHOST, 12345), ([0; 4], 0));
         assert_eq!(listening.state, TcpState::Listen);
         assert_eq!(
             listening.queue,
@@ -498,8 +488,7 @@ mod tests {
                 limit: None
             })
         );
-        assert_eq!((listening.unread, listening.unacknowledged), (None, None));
-        assert_eq!((listening.held, listening.pid), (None, Some(4242)));
+        assert_eq!((listening.unread, listening.held), (None, None));
         assert_eq!(listening.remote, "0.0.0.0:0".parse().unwrap());
 
         // Whatever the remote fields hold, which Windows says mean nothing
@@ -509,7 +498,6 @@ mod tests {
             LISTEN,
             ipv6_address(Ipv6Addr::UNSPECIFIED.octets(), 0, port),
             ipv6_address(Ipv6Addr::LOCALHOST.octets(), 0, 0x1234),
-            4242,
         );
         assert_eq!(listening.local, "[::]:12345".parse().unwrap());
         assert_eq!(listening.remote, "[::]:0".parse().unwrap());
@@ -519,14 +507,13 @@ mod tests {
     fn the_lesson_picture_as_windows_reports_it() {
         // server-v2 on port 12345 serving a client on port 50000 while a
         // client on port 60000 waits in the accept queue: Windows lists the
-        // two connections alike, both owned by the server's process.
-        let (server, client) = (4242, 777);
+        // two connections alike.
         let table = Table::new(vec![
-            ipv4_row(LISTEN, (LOCALHOST, 12345), ([0; 4], 0), server),
-            ipv4_row(ESTABLISHED, (LOCALHOST, 12345), (LOCALHOST, 50000), server),
-            ipv4_row(ESTABLISHED, (LOCALHOST, 50000), (LOCALHOST, 12345), client),
-            ipv4_row(ESTABLISHED, (LOCALHOST, 12345), (LOCALHOST, 60000), server),
-            ipv4_row(ESTABLISHED, (LOCALHOST, 60000), (LOCALHOST, 12345), client),
+            ipv4_row(LISTEN, (LOCALHOST, 12345), ([0; 4], 0)),
+            ipv4_row(ESTABLISHED, (LOCALHOST, 12345), (LOCALHOST, 50000)),
+            ipv4_row(ESTABLISHED, (LOCALHOST, 50000), (LOCALHOST, 12345)),
+            ipv4_row(ESTABLISHED, (LOCALHOST, 12345), (LOCALHOST, 60000)),
+            ipv4_row(ESTABLISHED, (LOCALHOST, 60000), (LOCALHOST, 12345)),
         ]);
         let view = PortView::of(&table, 12345, &SOURCE);
         assert_eq!(view.listeners.len(), 1);
@@ -559,8 +546,8 @@ mod tests {
         assert!(text.ends_with(&footnote), "{text}");
     }
 
-    /// On Windows itself (or Wine): our own sockets are in the table, with
-    /// our process, and a connection's two ends are both found.
+    /// On Windows itself (or Wine): our own sockets are in the table, and a
+    /// connection's two ends are both found.
     #[cfg(windows)]
     #[test]
     fn reads_this_machines_table() {
@@ -578,7 +565,6 @@ mod tests {
             .iter()
             .find(|row| row.state == TcpState::Listen && row.local == server)
             .expect("our own listening socket");
-        assert_eq!(listening.pid, Some(std::process::id()));
         assert_eq!(listening.queue, Some(AcceptQueue::default()));
         let server_side = rows
             .iter()
