@@ -8,6 +8,13 @@
 //! `tmux_missing`), so `cargo test` says they did not run rather than pretend
 //! they passed. On CI (`CI=true`) they always run, and fail loudly if the tool
 //! is missing.
+//!
+//! What decides is watched, and only that: the variables PATH, JAVA_HOME and
+//! CI, and the tool's file once found (removing it reruns this script). A
+//! tool installed later is not watched for: cargo cannot watch a file that
+//! does not exist yet (it would rerun this script, and rebuild the package,
+//! on every build), and watching every PATH directory instead rebuilt the
+//! package after any install of anything. `touch build.rs` looks again.
 
 use std::env;
 use std::path::PathBuf;
@@ -43,11 +50,6 @@ fn look_for(tool: &str, extra_dir: Option<PathBuf>, cfg: &str) {
         // Removing the tool later removes this file, which reruns this script.
         Some(found) => println!("cargo::rerun-if-changed={}", found.display()),
         None => {
-            // Installing the tool later changes one of these directories. Only
-            // the existing ones: a missing path would rerun this script every build.
-            for dir in dirs.iter().filter(|dir| dir.is_dir()) {
-                println!("cargo::rerun-if-changed={}", dir.display());
-            }
             if env::var("CI").as_deref() == Ok("true") {
                 println!("cargo::warning=no {tool} found and CI=true: the tests that need it will fail");
             } else {
