@@ -85,7 +85,7 @@ impl FailureLog {
             AcceptFailure::OutOfDescriptors => {
                 let due = self
                     .out_of_descriptors_logged
-                    .map_or(true, |logged| logged.elapsed() >= OUT_OF_DESCRIPTORS_LOG_EVERY);
+                    .is_none_or(|logged| logged.elapsed() >= OUT_OF_DESCRIPTORS_LOG_EVERY);
                 if due {
                     error!(
                         "accept failed: {failure}: no file descriptor left for the new connection, \

@@ -57,7 +57,7 @@ fn check_excerpt(doc: &Path, block: &Block) -> Result<(), String> {
                 best = Some((start, matched));
                 break;
             }
-            if matched > 0 && best.map_or(true, |(_, longest)| matched > longest) {
+            if matched > 0 && best.is_none_or(|(_, longest)| matched > longest) {
                 best = Some((start, matched));
             }
         }
