@@ -290,7 +290,7 @@ fn a_v2_graded_as_v3_fails_and_a_v3_graded_as_v2_fails() {
         "{differences}"
     );
     assert!(
-        differences.contains("many_at_once: examined, the server still there"),
+        differences.contains("many_at_once: examined: the server was still there"),
         "{differences}"
     );
 }

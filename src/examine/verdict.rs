@@ -177,7 +177,7 @@ pub fn differences(version: Version, report: &Report) -> Vec<String> {
             (Expect::Pass, None) => Some(format!("not examined, where {name} passes it")),
             (Expect::Fail, None) => Some(format!("not examined, where {name} fails it")),
             (Expect::Ended, Some(_)) => Some(format!(
-                "examined, the server still there, where {name} has ended before it"
+                "examined: the server was still there, where {name} has ended before it"
             )),
             (Expect::Ended, None) if !ended => Some(format!(
                 "not examined, though the server did not end, where {name} has ended before it"
