@@ -11,9 +11,7 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
-use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
@@ -399,32 +397,15 @@ fn the_pool_example_is_reported_for_what_it_is() {
 // The course's servers, in Java
 // ---------------------------------------------------------------------------
 
-/// A tool of the JDK: from `$JAVA_HOME/bin` if it is there, else from PATH.
+/// A tool of the JDK, as a command line's word.
 fn jdk_tool(name: &str) -> String {
-    let file_name = format!("{name}{}", std::env::consts::EXE_SUFFIX);
-    std::env::var_os("JAVA_HOME")
-        .map(|home| Path::new(&home).join("bin").join(&file_name))
-        .filter(|tool| tool.is_file())
-        .unwrap_or_else(|| PathBuf::from(file_name))
-        .display()
-        .to_string()
+    common::java::tool(name).display().to_string()
 }
 
 /// JavaPeer.java compiled, once per test process, into a directory of its
 /// own; the directory.
 fn java_classes() -> String {
-    static CLASSES: OnceLock<PathBuf> = OnceLock::new();
-    CLASSES
-        .get_or_init(|| {
-            let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("java-peer-examine");
-            std::fs::create_dir_all(&classes).expect("a directory for the classes");
-            let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/JavaPeer.java");
-            let mut javac = Command::new(jdk_tool("javac"));
-            javac.arg("-d").arg(&classes).arg(&source);
-            let (status, _, stderr) = finish(Running::start_command(javac));
-            assert!(status.success(), "javac failed:\n{stderr}");
-            classes
-        })
+    common::java::compiled("JavaPeer.java", "java-peer-examine")
         .display()
         .to_string()
 }
