@@ -311,3 +311,174 @@ fn the_shutdown_example_survives_running_out_of_descriptors() {
         assert!(matches!(client.closed().unwrap(), Closed::Eof));
     }
 }
+
+// ---------------------------------------------------------------------------
+// tokio: a task per client, and server-v2's mistake in async form
+// ---------------------------------------------------------------------------
+
+/// `examine --json ARGS -- tokio --port PORT --quiet TOKIO_ARGS`, on a port
+/// examine knows before the example starts: its status, its JSON, its
+/// standard error.
+fn examine_tokio(args: &[&str], tokio: &[&str]) -> (std::process::ExitStatus, serde_json::Value, String) {
+    let port = common::unused_port().to_string();
+    let program = example("tokio").display().to_string();
+    let command = [
+        &["--json", "--port", &port],
+        args,
+        &["--", &program, "--port", &port, "--quiet"],
+        tokio,
+    ]
+    .concat();
+    let (status, stdout, stderr) = common::run("examine", &command);
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|error| panic!("not one JSON object ({error}):\n{stdout}\nstderr: {stderr}"));
+    (status, json, stderr)
+}
+
+/// A task per client serves every client at once, as server-v3's threads
+/// do, whichever runtime runs the tasks: examine grades the example v3 with
+/// a worker thread per core, and with the main thread alone.
+#[test]
+fn tokio_tasks_serve_every_client_at_once_on_either_runtime() {
+    for runtime in [&[][..], &["--current-thread"]] {
+        let (status, json, stderr) = examine_tokio(&["--expect", "v3"], runtime);
+        assert!(status.success(), "{runtime:?}: {status}: {stderr}\n{json:#}");
+        assert_eq!(json["behaves_like"], "v3", "{json:#}");
+        let checks = json["checks"].as_array().expect("examine's checks");
+        assert_eq!(checks.len(), 7, "{json:#}");
+        assert!(checks.iter().all(|check| check["passed"] == true), "{json:#}");
+        let many = checks
+            .iter()
+            .find(|check| check["name"] == "many_at_once")
+            .expect("the many_at_once check");
+        assert!(
+            many["evidence"]
+                .as_str()
+                .is_some_and(|evidence| evidence.contains("all 50 were answered")),
+            "{many}"
+        );
+    }
+}
+
+/// The tokio example logs the servers' lines. The accept loop runs on the
+/// main thread; the sessions, tasks, on the runtime's worker threads
+/// (`tokio-1`, …), or on the main thread too with `--current-thread`.
+#[test]
+fn tokio_logs_the_servers_lines_from_the_runtimes_threads() {
+    for (runtime, session_thread) in [(&[][..], "[  tokio-"), (&["--current-thread"][..], "[     main]")] {
+        let mut server = start("tokio", runtime);
+        let mut client = Peer::connect(server.port).unwrap();
+        assert_eq!(client.exchange("Hello").unwrap(), "Hello World!");
+        server.expect_log(&format!(
+            "[     main] connected: client {} -> server 127.0.0.1:{}",
+            client.address(),
+            server.port
+        ));
+        let received = server.expect_log("] received: Hello");
+        assert!(received.contains(session_thread), "{runtime:?}: {received}");
+        client.send("exit").unwrap();
+        let ended = server.expect_log("] session ended: ");
+        assert!(
+            ended.ends_with("] session ended: the client sent exit"),
+            "{ended}"
+        );
+        assert!(server.process.is_running());
+    }
+}
+
+/// Listening on every address, the tokio example logs each connection with
+/// the address its client reached, as server-v3 does.
+#[test]
+fn tokio_logs_the_address_each_client_reached() {
+    common::logs_the_address_each_client_reached(|host| start("tokio", host));
+}
+
+/// `--await-in-loop`, server-v2's mistake in async form: the accept loop
+/// awaits A's session instead of spawning it. B connects and sends, and is
+/// not answered: the kernel shows B's connection in the accept queue with
+/// its 14 bytes unread, where the system reports it. Unlike server-v2, the
+/// loop comes back to accept() when A leaves, and B is answered then.
+#[test]
+fn tokio_await_in_loop_leaves_the_second_client_in_the_accept_queue() {
+    let mut server = start("tokio", &["--await-in-loop"]);
+    let (target, rule) = (Target::local(server.port), ReplyRule::lesson());
+    let mut hello = scenarios::hello(&target).unwrap();
+    assert_eq!(hello.answer.reply(), Some("Hello World!"), "{:?}", hello.answer);
+    server.expect_log(&format!("connected: client {} ", hello.a.address()));
+
+    let mut silent = scenarios::silent_first_client(&target, &mut hello.a, &rule, SILENCE).unwrap();
+    assert_eq!(silent.sent, 14);
+    assert!(matches!(silent.answer, Answer::Nothing(_)), "{:?}", silent.answer);
+    let seen = silent.kernel.as_ref().expect("the kernel's view of B");
+    assert_eq!(
+        seen.queue.and_then(|queue| queue.waiting),
+        if_queues_reported(1),
+        "{seen:?}"
+    );
+    if common::LISTS_QUEUED_CONNECTIONS {
+        let b_side = seen
+            .server_side
+            .as_ref()
+            .expect("B's connection, the server's side");
+        assert_eq!(b_side.state, TcpState::Established, "{seen:?}");
+        assert_eq!(b_side.server_unread, if_queues_reported(14), "{seen:?}");
+        assert_eq!(
+            seen.waits_in_queue(),
+            REPORTS_ACCEPTED.then_some(true),
+            "{seen:?}"
+        );
+    } else {
+        assert_eq!(seen.client_side, Some(TcpState::Established), "{seen:?}");
+    }
+    // A, the one being served, still is.
+    match &silent.a_again {
+        Some(Answer::Reply(reply)) => assert_eq!(reply, "Hello from A World!"),
+        other => panic!("A, asked again, got {other:?}"),
+    }
+
+    // A leaves. The log says A's session ended before B was accepted: the
+    // loop was awaiting it. Then B's bytes, which waited in the kernel, are
+    // read and answered.
+    hello.a.send("exit").unwrap();
+    drop(hello.a);
+    let b_accepted = server.process.expect_nth_line("] connected: client ", 2);
+    assert!(
+        b_accepted.contains(&format!("client {} ", silent.b.address())),
+        "the second connection accepted is B's: {b_accepted}"
+    );
+    let log = server.log();
+    let at = |needle: &str| {
+        log.iter()
+            .position(|line| line.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle:?} in {log:#?}"))
+    };
+    assert!(
+        at("] session ended: the client sent exit") < at(&b_accepted),
+        "A's session ended before B was accepted: {log:#?}"
+    );
+    assert_eq!(
+        silent.b.receive_within(PATIENCE).unwrap().as_deref(),
+        Some("Hello from B World!")
+    );
+}
+
+/// examine, asked whether `--await-in-loop` is server-v2, finds that it
+/// serves one client at a time, and differs from server-v2 only in not
+/// ending when the first client leaves.
+#[test]
+fn tokio_await_in_loop_is_graded_server_v2_without_its_end() {
+    let (status, json, stderr) = examine_tokio(&["--expect", "v2"], &["--await-in-loop"]);
+    assert_eq!(status.code(), Some(1), "{stderr}\n{json:#}");
+    assert_eq!(json["behaves_like"], "none", "{json:#}");
+    let verdict = json["verdict"].as_str().unwrap_or_default();
+    assert!(verdict.contains("one client at a time, in turn"), "{verdict}");
+    let differences = json["differences"].as_array().expect("the differences");
+    assert!(!differences.is_empty(), "{json:#}");
+    for difference in differences {
+        let said = difference.as_str().unwrap_or_default();
+        assert!(
+            said.contains("the server was still there") || said.contains("the server did not end"),
+            "{said}"
+        );
+    }
+}
