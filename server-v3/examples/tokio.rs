@@ -98,9 +98,10 @@ async fn serve(listener: std::net::TcpListener, await_in_loop: bool) -> Result<(
 
     loop {
         // The accept loop's one wait. With no finished handshake in the
-        // accept queue, `.await` gives this thread back to the runtime,
-        // which runs the sessions meanwhile; the poller wakes this task when
-        // the kernel queues the next connection.
+        // accept queue, `.await` gives this thread back to the runtime: on
+        // one thread (--current-thread), the runtime runs the sessions on it
+        // meanwhile; with worker threads, they run there. The poller wakes
+        // the loop when the kernel queues the next connection.
         let (socket, client) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(failure) => {
