@@ -29,6 +29,14 @@ pub const OUT_OF_DESCRIPTORS_PAUSE: Duration = Duration::from_millis(100);
 const OUT_OF_DESCRIPTORS_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What a failure of `accept()` means for the server.
+///
+/// ```
+/// use server_v3::accept_errors::{classify, AcceptFailure};
+///
+/// // Neither a lack of descriptors nor one connection's failure.
+/// let other = std::io::Error::other("the listening socket is gone");
+/// assert_eq!(classify(&other), AcceptFailure::ListeningSocket);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AcceptFailure {
     /// No file descriptor left for the new connection, which stays in the
