@@ -30,6 +30,8 @@
 //!
 //! It runs on Linux only, since it reads /proc, but it compiles everywhere.
 
+#[path = "thread_per_client/at_once.rs"]
+mod at_once;
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -78,13 +80,28 @@ const WORKLOADS: [Workload; 4] = [
         clients: 50,
         messages: 2_000,
         timeout: PATIENT,
-        targets: &[Target::Rust, Target::Java, Target::Pool],
+        targets: &[
+            Target::Rust,
+            Target::Java,
+            Target::Pool,
+            Target::TokioMulti,
+            Target::TokioCurrent,
+            Target::JavaVirtual,
+        ],
     },
     Workload {
         clients: 500,
         messages: 100,
         timeout: PATIENT,
-        targets: &[Target::Rust, Target::Java, Target::Pool, Target::Shutdown],
+        targets: &[
+            Target::Rust,
+            Target::Java,
+            Target::Pool,
+            Target::Shutdown,
+            Target::TokioMulti,
+            Target::TokioCurrent,
+            Target::JavaVirtual,
+        ],
     },
     Workload {
         clients: 500,
@@ -93,12 +110,6 @@ const WORKLOADS: [Workload; 4] = [
         targets: &[Target::Pool],
     },
 ];
-
-/// The scale runs, once each after the rounds: how far one thread per client
-/// goes, and what it costs in memory and threads; and where a pool's queue
-/// ends.
-const SCALE: [(usize, usize); 2] = [(1_000, 10), (10_000, 10)];
-const SCALE_TARGETS: [Target; 3] = [Target::Rust, Target::Java, Target::Pool];
 
 /// Every server gets the same listen backlog, as large as Linux allows by
 /// default (net.core.somaxconn, 4096), so that a burst of thousands of
@@ -109,16 +120,19 @@ const BACKLOG: &str = "4096";
 /// a peak of threads, cheaply (a read of a small /proc file).
 const SAMPLE_EVERY: Duration = Duration::from_millis(2);
 
-/// "Per session" is computed only where at least this share of the clients
-/// had a session at once.
-const CONCURRENT_ENOUGH: f64 = 0.9;
-
 #[derive(Clone, Copy, PartialEq)]
 enum Target {
     Rust,
     Java,
+    /// The Java design with a virtual thread per client (JDK 21 and later).
+    JavaVirtual,
     Pool,
     Shutdown,
+    /// server-v3's `tokio` example, a task per client, on a worker thread
+    /// per core.
+    TokioMulti,
+    /// The same on one thread (`--current-thread`).
+    TokioCurrent,
     Floor,
 }
 
@@ -127,6 +141,9 @@ impl Target {
         match self {
             Target::Rust => "server-v3".to_string(),
             Target::Java => "Java".to_string(),
+            Target::JavaVirtual => "Java virtual threads".to_string(),
+            Target::TokioMulti => "tokio (multi-thread)".to_string(),
+            Target::TokioCurrent => "tokio (current-thread)".to_string(),
             Target::Pool => format!("pool ({} workers)", pool_workers()),
             Target::Shutdown => "shutdown".to_string(),
             Target::Floor => "floor".to_string(),
@@ -156,8 +173,6 @@ struct Sample {
     /// What the server's process showed; none for the floor, which runs in
     /// this process.
     server: Option<Process>,
-    /// What the kernel held for the run, system-wide; only in the scale runs.
-    kernel: Option<KernelGrowth>,
 }
 
 /// A server process, from /proc/<pid>.
@@ -167,33 +182,20 @@ struct Process {
     /// after the measured crowd, per reply of that crowd, in µs; none if no
     /// reply came.
     cpu_us_per_reply: Option<f64>,
-    /// Resident memory just after start, before any client (VmRSS), KiB.
-    idle_rss_kib: u64,
     /// Peak resident memory over its whole life (VmHWM), KiB.
     peak_rss_kib: u64,
-    /// Threads before the measured crowd, once the warm-up's had ended.
-    idle_threads: u64,
     /// Peak thread count during the measured crowd.
     peak_threads: u64,
 }
 
-impl Process {
-    /// The most sessions at once, for a server with a thread per session:
-    /// its threads beyond those it has without clients.
-    fn sessions_at_once(&self) -> u64 {
-        self.peak_threads.saturating_sub(self.idle_threads)
-    }
-}
-
-/// How much the whole system's kernel stacks and TCP socket buffers grew
-/// from just before the measured crowd to their peak during it, KiB.
-#[derive(Clone, Copy)]
-struct KernelGrowth {
-    stacks_kib: i64,
-    tcp_buffers_kib: i64,
-}
-
 fn main() {
+    // The benchmark starts itself again to hold clients (at_once).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(at_once::HOLDER_FLAG) {
+        at_once::hold_clients(&args[1..]);
+        return;
+    }
+    at_once::this_program();
     // `cargo bench` passes `--bench`; a filter argument is not supported.
     if !Path::new("/proc/self/stat").exists() {
         eprintln!("thread_per_client reads the servers' figures from /proc: it runs on Linux only");
@@ -203,12 +205,20 @@ fn main() {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(5);
-    let java_classes = compile_java();
+    // Other work on the machine shows in its load; said in the table.
+    let load_before = load_average();
+    let java = compile_java();
+    if let Err(why) = &java.virtual_threads {
+        eprintln!("Java virtual threads are not measured: {why}");
+    }
     let mut samples: Vec<(usize, Target, Sample)> = Vec::new();
     for round in 1..=rounds {
         for (index, workload) in WORKLOADS.iter().enumerate() {
             for &target in workload.targets {
-                let sample = measure(target, workload, &java_classes, false);
+                if !java.runs(target) {
+                    continue;
+                }
+                let sample = measure(target, workload, &java);
                 let server = sample.server.as_ref();
                 eprintln!(
                     "round {round}/{rounds}: {:>18} {:>3} x {:>6} ({:>4}): {}; {:>8.0} replies/s, cpu {:>5} us/msg, p50 {:>5} us, p99 {:>6} us, max {:>7} us, rss {:>7} KiB, threads {:>4}",
@@ -230,8 +240,12 @@ fn main() {
         }
     }
 
-    let mut table = table(&samples, rounds);
-    table += &scale_table(&java_classes);
+    let load = format!(
+        "Load average before the rounds: {load_before}; after the last run: {}.",
+        load_average()
+    );
+    let mut table = table(&samples, rounds, &java, &load);
+    table += &at_once::table(&java);
     println!("\n{table}");
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
     std::fs::write(docs.join("benchmark.md"), &table).expect("writing docs/benchmark.md");
@@ -249,112 +263,21 @@ fn main() {
     }
 }
 
-/// One run per scale and server, not interleaved: a table of memory,
-/// threads and sessions at 1,000 and 10,000 clients.
-fn scale_table(java_classes: &Path) -> String {
-    let workers = pool_workers();
-    let mut out = format!(
-        "\n### Scale\n\n\
-         One run each, 10 messages per client, every server with `--backlog {BACKLOG}`, a time-out of \
-         {} for every client. The columns are those above, and:\n\n\
-         - **sessions at once**: the server's peak thread count during the crowd, minus its thread count \
-         just before it (once the warm-up's threads had ended): for a server with a thread per client, \
-         the most clients it had a session with at once. `crowd` connects all its clients before any \
-         sends, but a connect is done when the kernel has finished the handshake, whether the server has \
-         accepted the connection or not: a server that accepts more slowly than the clients connect \
-         starts the first sessions while later clients are still in its accept queue, and the first can \
-         end before the last begin. The pool's {workers} threads are all started before any client, so \
-         it serves at most {workers} at once and its memory does not grow with the clients: it has \
-         neither this column nor the next.\n\
-         - **RSS per session**: (peak RSS − RSS just after start, before any client) ÷ sessions at once: \
-         what each session added, its stack pages, buffers, and its share of everything else the run \
-         grew (Java's heap and compiled code too). Given only where at least {:.0} % of the clients had a \
-         session at once: elsewhere the growth would be divided among clients that were never there \
-         together.\n\
-         - **kernel stacks Δ, TCP buffers Δ**: how much the whole system's kernel stacks (`KernelStack:` \
-         in /proc/meminfo) and TCP socket buffers (`mem` in /proc/net/sockstat, in pages) grew from just \
-         before the crowd to their peak during it, sampled every {} ms. System-wide deltas: they include \
-         the crowd's own sockets and anything else the machine did meanwhile.\n\n\
-         RSS counts the process's user-space memory that is in RAM: its heap, the pages of its thread \
-         stacks that were touched, its code and libraries. It leaves out what the kernel holds for the \
-         process: each thread's kernel stack (16 KiB on x86-64) and task structures, each socket's \
-         structures and buffers, which the last two columns show in part. The pool's {workers} workers \
-         and its accept queue (`--backlog {BACKLOG}`) hold fewer than 10,000 clients: past them the \
-         kernel drops the SYNs, those clients' connects time out, and the pool's replies per second \
-         include that wait.\n\n\
-         | clients | server | outcome | replies/s | CPU µs per message | peak RSS | peak threads | \
-         sessions at once | RSS per session | kernel stacks Δ | TCP buffers Δ |\n\
-         |---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-        seconds(PATIENT),
-        CONCURRENT_ENOUGH * 100.0,
-        SAMPLE_EVERY.as_millis(),
-    );
-    for (clients, messages) in SCALE {
-        let workload = Workload {
-            clients,
-            messages,
-            timeout: PATIENT,
-            targets: &SCALE_TARGETS,
-        };
-        for &target in workload.targets {
-            let sample = measure(target, &workload, java_classes, true);
-            let server = sample.server.expect("every scale target has a process");
-            let kernel = sample.kernel.expect("the scale runs sample the kernel");
-            eprintln!(
-                "scale: {:>18} {clients:>5} clients: {}; rss {} KiB, threads {} (idle {}), kernel stacks {:+} KiB, tcp buffers {:+} KiB",
-                target.name(),
-                outcome(&[&sample]),
-                server.peak_rss_kib,
-                server.peak_threads,
-                server.idle_threads,
-                kernel.stacks_kib,
-                kernel.tcp_buffers_kib,
-            );
-            // A pool's threads are not its sessions.
-            let sessions = target.serves_everyone().then(|| server.sessions_at_once());
-            let per_session = sessions
-                .filter(|&sessions| sessions as f64 >= CONCURRENT_ENOUGH * clients as f64)
-                .map(|sessions| {
-                    let grown = server.peak_rss_kib.saturating_sub(server.idle_rss_kib);
-                    format!("{:.1} KiB", grown as f64 / sessions as f64)
-                });
-            let _ = writeln!(
-                out,
-                "| {clients} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} | {} |",
-                target.name(),
-                outcome(&[&sample]),
-                sample.report.replies_per_s,
-                show_f64(server.cpu_us_per_reply, 1),
-                mib(server.peak_rss_kib as f64),
-                server.peak_threads,
-                show(sessions),
-                per_session.unwrap_or_else(|| "-".to_string()),
-                signed_mib(kernel.stacks_kib),
-                signed_mib(kernel.tcp_buffers_kib),
-            );
-        }
-    }
-    out
-}
-
 /// Starts a fresh server, warms it up, measures one crowd against it, and
-/// reads what its process and, with `kernel`, the system showed meanwhile.
-fn measure(target: Target, workload: &Workload, java_classes: &Path, kernel: bool) -> Sample {
+/// reads what its process showed meanwhile.
+fn measure(target: Target, workload: &Workload, java: &Java) -> Sample {
     let &Workload {
         clients,
         messages,
         timeout,
         ..
     } = workload;
-    let server = start(target, java_classes);
+    let server = start(target, java);
     let port = match &server {
         Some(server) => server.port,
         None => floor_server(),
     };
     let pid = server.as_ref().map(|server| server.process.child.id());
-    // What the server needs before any client.
-    let idle_rss_kib = pid.map(|pid| status_field(pid, "VmRSS:"));
-
     // Warm-up: a tenth of the messages (JIT compilation for Java, page
     // faults and allocator arenas for all). The pool's, with as many clients
     // as it has workers: the others would only wait in the kernel's queue,
@@ -368,9 +291,12 @@ fn measure(target: Target, workload: &Workload, java_classes: &Path, kernel: boo
     let warm_up = crowd(port, warm_clients, warm_messages, PATIENT);
     check(target, &warm_up, warm_messages, true, "in the warm-up");
 
-    let idle_threads = pid.map(settled_threads);
+    // The warm-up's session threads end a moment after their clients.
+    if let Some(pid) = pid {
+        settled_threads(pid);
+    }
     let cpu_before = pid.map(cpu_ticks);
-    let sampler = Sampler::start(pid, kernel);
+    let sampler = Sampler::start(pid);
     let report = crowd(port, clients, messages, timeout);
     let peaks = sampler.stop();
     let cpu_after = pid.map(cpu_ticks);
@@ -381,39 +307,41 @@ fn measure(target: Target, workload: &Workload, java_classes: &Path, kernel: boo
         Process {
             cpu_us_per_reply: (report.replies > 0)
                 .then(|| ticks as f64 * 1e6 / UNITS.clock_ticks_per_s as f64 / report.replies as f64),
-            idle_rss_kib: idle_rss_kib.unwrap_or(0),
             peak_rss_kib: status_field(pid, "VmHWM:"),
-            idle_threads: idle_threads.unwrap_or(0),
             peak_threads: peaks.threads,
         }
     });
-    Sample {
-        report,
-        server,
-        kernel: peaks.kernel,
-    }
+    Sample { report, server }
 }
 
 /// Starts `target` on a free port with the same backlog for all, and waits
 /// for its `listening on` line; `None` for the floor.
-fn start(target: Target, java_classes: &Path) -> Option<Server> {
+fn start(target: Target, java: &Java) -> Option<Server> {
     let mut command = match target {
         Target::Rust => Command::new(common::binary("server-v3")),
+        Target::TokioMulti => Command::new(common::example("tokio")),
+        Target::TokioCurrent => {
+            let mut tokio = Command::new(common::example("tokio"));
+            tokio.arg("--current-thread");
+            tokio
+        }
         Target::Pool => {
             let mut pool = Command::new(common::example("pool"));
             pool.args(["--workers", &pool_workers().to_string()]);
             pool
         }
         Target::Shutdown => Command::new(common::example("shutdown")),
-        Target::Java => {
-            let mut java = Command::new("java");
-            java.args([
-                "-cp",
-                &java_classes.display().to_string(),
-                "ThreadPerClientServer",
-                BACKLOG,
-            ]);
-            return Some(Server::from_process(Running::start_command(java)));
+        Target::Java | Target::JavaVirtual => {
+            let (program, class) = match target {
+                Target::Java => (Path::new("java"), "ThreadPerClientServer"),
+                _ => (
+                    java.virtual_threads.as_ref().ok()?.java.as_path(),
+                    "VirtualThreadServer",
+                ),
+            };
+            let mut command = Command::new(program);
+            command.args(["-cp", &java.classes.display().to_string(), class, BACKLOG]);
+            return Some(Server::from_process(Running::start_command(command)));
         }
         Target::Floor => return None,
     };
@@ -486,49 +414,31 @@ fn floor_server() -> u16 {
 struct Peaks {
     /// The server's peak thread count; 0 without a server.
     threads: u64,
-    kernel: Option<KernelGrowth>,
 }
 
 /// Samples, every [`SAMPLE_EVERY`] while a crowd runs, the server's thread
-/// count and, when asked, the system's kernel stacks and TCP buffers, and
-/// keeps the peak of each. The kernel's figures are read only in the scale
-/// runs, which show them: the rounds' samplers take no more CPU from the
-/// servers than they need.
+/// count, and keeps its peak.
 struct Sampler {
     running: Arc<AtomicBool>,
     sampler: thread::JoinHandle<Peaks>,
 }
 
 impl Sampler {
-    fn start(pid: Option<u32>, kernel: bool) -> Sampler {
+    fn start(pid: Option<u32>) -> Sampler {
         let running = Arc::new(AtomicBool::new(true));
         let still_running = running.clone();
-        // Read before the crowd starts: the growth is measured from here.
-        let before = kernel.then(KernelNow::read);
         let sampler = thread::spawn(move || {
             let mut threads = 0;
-            let mut peak = before;
             loop {
                 if let Some(pid) = pid {
                     threads = threads.max(status_field(pid, "Threads:"));
-                }
-                if let Some(peak) = &mut peak {
-                    let now = KernelNow::read();
-                    peak.stacks_kib = peak.stacks_kib.max(now.stacks_kib);
-                    peak.tcp_buffers_kib = peak.tcp_buffers_kib.max(now.tcp_buffers_kib);
                 }
                 if !still_running.load(Ordering::Relaxed) {
                     break;
                 }
                 thread::sleep(SAMPLE_EVERY);
             }
-            Peaks {
-                threads,
-                kernel: before.zip(peak).map(|(before, peak)| KernelGrowth {
-                    stacks_kib: peak.stacks_kib as i64 - before.stacks_kib as i64,
-                    tcp_buffers_kib: peak.tcp_buffers_kib as i64 - before.tcp_buffers_kib as i64,
-                }),
-            }
+            Peaks { threads }
         });
         Sampler { running, sampler }
     }
@@ -536,31 +446,6 @@ impl Sampler {
     fn stop(self) -> Peaks {
         self.running.store(false, Ordering::Relaxed);
         self.sampler.join().expect("the sampler")
-    }
-}
-
-/// The whole system's kernel stacks and TCP socket buffers now, KiB.
-#[derive(Clone, Copy)]
-struct KernelNow {
-    stacks_kib: u64,
-    tcp_buffers_kib: u64,
-}
-
-impl KernelNow {
-    fn read() -> KernelNow {
-        let meminfo = std::fs::read_to_string("/proc/meminfo").expect("reading /proc/meminfo");
-        let stacks_kib = number_after(&meminfo, "KernelStack:").expect("KernelStack: in /proc/meminfo");
-        // "TCP: inuse 5 orphan 0 tw 2 alloc 7 mem 3": `mem` is in pages.
-        let sockstat = std::fs::read_to_string("/proc/net/sockstat").expect("reading /proc/net/sockstat");
-        let pages = sockstat
-            .lines()
-            .find(|line| line.starts_with("TCP:"))
-            .and_then(|line| number_after(line.split_once(" mem ")?.1, ""))
-            .expect("TCP: ... mem in /proc/net/sockstat");
-        KernelNow {
-            stacks_kib,
-            tcp_buffers_kib: pages * UNITS.page_size / 1024,
-        }
     }
 }
 
@@ -662,11 +547,39 @@ fn open_file_limit() -> String {
         .map_or_else(|| "an unknown number".to_string(), |limit| limit.to_string())
 }
 
-/// Compiles the Java server into the target directory; returns the class path.
-fn compile_java() -> std::path::PathBuf {
+/// The Java servers, compiled.
+struct Java {
+    /// Their class path.
+    classes: std::path::PathBuf,
+    /// The JDK (21 or later) that runs VirtualThreadServer, or why there is
+    /// none here.
+    virtual_threads: Result<Jdk, String>,
+}
+
+/// A JDK found on this machine.
+struct Jdk {
+    /// Its `java`.
+    java: std::path::PathBuf,
+    /// The first line of its `java -version`.
+    version: String,
+}
+
+impl Java {
+    /// Whether `target` can run here: all but the virtual threads without a
+    /// JDK 21.
+    fn runs(&self, target: Target) -> bool {
+        target != Target::JavaVirtual || self.virtual_threads.is_ok()
+    }
+}
+
+/// Compiles the Java servers into the target directory: ThreadPerClientServer
+/// with the JDK on PATH, VirtualThreadServer with a JDK 21 or later if one is
+/// found.
+fn compile_java() -> Java {
     let classes = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-java");
     std::fs::create_dir_all(&classes).expect("creating the Java class directory");
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/java/ThreadPerClientServer.java");
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/java");
+    let source = sources.join("ThreadPerClientServer.java");
     let status = Command::new("javac")
         .arg("-d")
         .arg(&classes)
@@ -674,7 +587,81 @@ fn compile_java() -> std::path::PathBuf {
         .status()
         .expect("the benchmark needs a JDK: install one (apt-get install default-jdk-headless)");
     assert!(status.success(), "javac failed on {}", source.display());
-    classes
+    let virtual_threads = jdk_21_or_later().and_then(|jdk| {
+        let source = sources.join("VirtualThreadServer.java");
+        let javac = jdk.java.with_file_name("javac");
+        let compiled = Command::new(&javac)
+            .arg("-cp")
+            .arg(&classes)
+            .arg("-d")
+            .arg(&classes)
+            .arg(&source)
+            .status()
+            .map_err(|error| format!("cannot run {}: {error}", javac.display()))?;
+        if !compiled.success() {
+            return Err(format!("{} failed on {}", javac.display(), source.display()));
+        }
+        Ok(jdk)
+    });
+    Java {
+        classes,
+        virtual_threads,
+    }
+}
+
+/// A JDK whose `java -version` is 21 or later, with its `javac` beside it:
+/// `$JAVA_HOME`'s, the one on PATH, or one in /usr/lib/jvm (Debian's
+/// packages and others put theirs there), the latest; or why there is none.
+fn jdk_21_or_later() -> Result<Jdk, String> {
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    if let Some(home) = std::env::var_os("JAVA_HOME") {
+        candidates.push(Path::new(&home).join("bin/java"));
+    }
+    if let Ok(on_path) = std::fs::canonicalize("/usr/bin/java") {
+        candidates.push(on_path);
+    }
+    if let Ok(jvms) = std::fs::read_dir("/usr/lib/jvm") {
+        candidates.extend(jvms.filter_map(|jvm| Some(jvm.ok()?.path().join("bin/java"))));
+    }
+    let mut seen = Vec::new();
+    let mut best: Option<(u32, Jdk)> = None;
+    for java in candidates {
+        if !java.with_file_name("javac").exists() {
+            continue;
+        }
+        let version = first_line(&java.display().to_string(), &["-version"]);
+        // `openjdk version "25.0.3" 2026-04-21`, `java version "21.0.8"`.
+        let major = version
+            .split('"')
+            .nth(1)
+            .and_then(|number| number.split(['.', '-', '+']).next()?.parse::<u32>().ok());
+        seen.push(version.clone());
+        if let Some(major) = major.filter(|&major| major >= 21) {
+            if best.as_ref().map_or(true, |(best, _)| major > *best) {
+                best = Some((major, Jdk { java, version }));
+            }
+        }
+    }
+    best.map(|(_, jdk)| jdk).ok_or_else(|| {
+        seen.dedup();
+        format!(
+            "no JDK 21 or later here (found: {}); Thread.ofVirtual() needs one (apt-get install \
+             openjdk-21-jdk-headless, where the distribution has it)",
+            if seen.is_empty() {
+                "none".to_string()
+            } else {
+                seen.join("; ")
+            }
+        )
+    })
+}
+
+/// The load average over 1, 5 and 15 minutes, as /proc/loadavg says it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".to_string(),
+        |text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 /// The median of `values`, or `None` if there are none.
@@ -733,14 +720,18 @@ fn outcome(runs: &[&Sample]) -> String {
 }
 
 /// The Markdown table of medians, with the ratios.
-fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
+fn table(samples: &[(usize, Target, Sample)], rounds: usize, java: &Java, load: &str) -> String {
     let workers = pool_workers();
     let mut out = String::new();
-    let _ = writeln!(out, "# Benchmark: one thread per client\n");
+    let _ = writeln!(out, "# Benchmark: one thread per client, a pool, tasks\n");
+    let virtual_threads = match &java.virtual_threads {
+        Ok(jdk) => format!("{} for the virtual threads", jdk.version),
+        Err(why) => format!("Java virtual threads not measured: {why}"),
+    };
     let _ = writeln!(
         out,
         "Written by `cargo bench --bench thread_per_client` ({rounds} rounds, interleaved; medians). \
-         Machine: {} cores, {}; {}; {}.\n",
+         Machine: {} cores, {}; {}; {}; {virtual_threads}. {load}\n",
         thread::available_parallelism().map_or(0, |cores| cores.get()),
         first_line("uname", &["-sr"]),
         first_line("rustc", &["--version"]),
@@ -753,11 +744,15 @@ fn table(samples: &[(usize, Target, Sample)], rounds: usize) -> String {
          **shutdown**, server-v3's `shutdown` example, which is server-v3's accept loop and sessions \
          (without its session limit) plus the registry of sessions its orderly shutdown needs (per session, a second descriptor for the connection and an insert \
          and a removal in a locked map; at each accept, a pass over the list of session threads), \
-         measured at 500 × 100, the rounds' most sessions at once; and the floor, a thread in the \
+         measured at 500 × 100, the rounds' most sessions at once; **tokio**, server-v3's `tokio` \
+         example, a task per client, on tokio's multi-thread runtime (a worker thread per core) and on \
+         its current-thread runtime (every task on one thread); **Java virtual threads**, the Java \
+         design with `Thread.ofVirtual()` instead of `new Thread()` (benches/java/\
+         VirtualThreadServer.java, the same session); and the floor, a thread in the \
          benchmark's own process answering the same frames with nothing else to do. shutdown is not in \
-         the scale runs: there it would show only that its registry's second descriptor per connection \
-         needs twice server-v3's open files, 20,000 for 10,000 clients (this machine's limit per process: \
-         {}). Each run is on \
+         the connections-at-once runs: there it would show only that its registry's second descriptor \
+         per connection needs twice server-v3's open files (this machine's limit per process, before \
+         those runs: {}). Each run is on \
          a fresh server, after a warm-up with a tenth of the messages (for the pool, with as many \
          clients as it has workers). The columns:\n\n\
          - **time-out**: how long each client waited for its connection, and then for each reply, \

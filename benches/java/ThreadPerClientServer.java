@@ -25,7 +25,8 @@ public class ThreadPerClientServer {
         }
     }
 
-    private static void session(Socket socket) {
+    /** One client's session; VirtualThreadServer runs it on a virtual thread. */
+    static void session(Socket socket) {
         try (socket;
              DataInputStream input = new DataInputStream(socket.getInputStream());
              DataOutputStream output = new DataOutputStream(socket.getOutputStream())) {
