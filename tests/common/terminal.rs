@@ -23,6 +23,10 @@ use portable_pty::{native_pty_system, Child, CommandBuilder, ExitStatus, MasterP
 
 use super::PATIENCE;
 
+/// The longest any one wait lasts while the program keeps writing: the
+/// tour's longest step, read at its pace on a busy machine, fits well.
+const STORY_PATIENCE: Duration = Duration::from_secs(120);
+
 /// How many lines scrolled off the top are kept.
 const SCROLLBACK: usize = 10_000;
 
@@ -49,6 +53,8 @@ pub struct Terminal {
 struct Screen {
     parser: Mutex<vt100::Parser>,
     changed: Condvar,
+    /// When the program last wrote anything.
+    last_output: Mutex<Instant>,
 }
 
 impl Terminal {
@@ -86,6 +92,7 @@ impl Terminal {
                 SCROLLBACK,
             )),
             changed: Condvar::new(),
+            last_output: Mutex::new(Instant::now()),
         });
         let mut output = pair.master.try_clone_reader().expect("the terminal's output");
         let keyboard = Arc::new(Mutex::new(
@@ -113,6 +120,7 @@ impl Terminal {
                             .and_then(|()| keyboard.flush());
                     }
                     drop(parser);
+                    *screen.last_output.lock().unwrap() = Instant::now();
                     screen.changed.notify_all();
                 }
                 screen.changed.notify_all();
@@ -152,17 +160,21 @@ impl Terminal {
 
     /// Waits until `count` lines of the transcript contain `needle`;
     /// returns the transcript then.
+    ///
+    /// A program that tells a story at a reader's pace (the tour pauses
+    /// after each paragraph) takes as long as its story: the wait gives up
+    /// when the program has written nothing for [`PATIENCE`], or after
+    /// [`STORY_PATIENCE`] in all.
     pub fn wait_for_nth(&mut self, needle: &str, count: usize) -> Vec<String> {
-        let deadline = Instant::now() + PATIENCE;
+        let started = Instant::now();
         loop {
             let lines = self.transcript();
             if lines.iter().filter(|line| line.contains(needle)).count() >= count {
                 return lines;
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            if let Some(why) = self.stalled(started) {
                 panic!(
-                    "the terminal never showed {needle:?} ({count} times) within {PATIENCE:?}; it shows:\n{}",
+                    "the terminal never showed {needle:?} ({count} times): {why}; it shows:\n{}",
                     lines.join("\n")
                 );
             }
@@ -170,7 +182,21 @@ impl Terminal {
             let _ = self
                 .screen
                 .changed
-                .wait_timeout(parser, left.min(Duration::from_millis(50)));
+                .wait_timeout(parser, Duration::from_millis(50));
+        }
+    }
+
+    /// Why a wait that began at `started` should give up, if it should: the
+    /// program has been silent for [`PATIENCE`], or the wait has lasted
+    /// [`STORY_PATIENCE`].
+    fn stalled(&self, started: Instant) -> Option<String> {
+        let silent = self.screen.last_output.lock().unwrap().elapsed();
+        if silent >= PATIENCE {
+            Some(format!("the program wrote nothing for {silent:?}"))
+        } else if started.elapsed() >= STORY_PATIENCE {
+            Some(format!("still waiting after {STORY_PATIENCE:?}"))
+        } else {
+            None
         }
     }
 
@@ -180,17 +206,18 @@ impl Terminal {
         self.wait_for_nth(needle, 1)
     }
 
-    /// Waits, bounded, for the program to end; its exit status.
+    /// Waits, bounded as [`Terminal::wait_for_nth`] is, for the program to
+    /// end; its exit status.
     pub fn wait_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
+        let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("the program's status") {
                 return status;
             }
-            if Instant::now() > deadline {
+            if let Some(why) = self.stalled(started) {
                 let _ = self.child.kill();
                 panic!(
-                    "the program did not end within {PATIENCE:?}; the terminal shows:\n{}",
+                    "the program did not end: {why}; the terminal shows:\n{}",
                     self.transcript().join("\n")
                 );
             }
