@@ -419,6 +419,11 @@ fn closing_counts_every_unread_byte() {
 /// A connection already reset sends nothing when its socket is closed:
 /// `close` does not say the kernel says goodbye.
 #[test]
+#[cfg_attr(
+    windows,
+    ignore = "waits for the reset connection to leave the kernel's table, which the Windows table \
+              this project tests (under Wine) keeps listing while the lab holds the socket"
+)]
 fn closing_a_reset_connection_says_it_was_reset() {
     let mut lab = Lab::start();
     let client = Peer::connect(lab.port()).unwrap();

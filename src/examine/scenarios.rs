@@ -1245,7 +1245,7 @@ pub struct Vanishing {
 /// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
 /// let target = Target::local(listener.local_addr()?.port());
 /// std::thread::spawn(move || server_v3::serve(listener, &Default::default()));
-/// let vanishing = scenarios::vanishing_client(&target, Vanish::Reset, &ReplyRule::lesson())?;
+/// let vanishing = scenarios::vanishing_client(&target, Vanish::Close, &ReplyRule::lesson())?;
 /// assert!(vanishing.survived()); // the session ended alone
 /// # Ok::<(), std::io::Error>(())
 /// ```

@@ -55,6 +55,9 @@ struct Screen {
     changed: Condvar,
     /// When the program last wrote anything.
     last_output: Mutex<Instant>,
+    /// Whether the terminal's output has ended: every program holding it
+    /// has closed it.
+    ended: Mutex<bool>,
 }
 
 impl Terminal {
@@ -93,6 +96,7 @@ impl Terminal {
             )),
             changed: Condvar::new(),
             last_output: Mutex::new(Instant::now()),
+            ended: Mutex::new(false),
         });
         let mut output = pair.master.try_clone_reader().expect("the terminal's output");
         let keyboard = Arc::new(Mutex::new(
@@ -123,6 +127,7 @@ impl Terminal {
                     *screen.last_output.lock().unwrap() = Instant::now();
                     screen.changed.notify_all();
                 }
+                *screen.ended.lock().unwrap() = true;
                 screen.changed.notify_all();
             });
         }
@@ -212,6 +217,7 @@ impl Terminal {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("the program's status") {
+                self.drain();
                 return status;
             }
             if let Some(why) = self.stalled(started) {
@@ -222,6 +228,22 @@ impl Terminal {
                 );
             }
             thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until what the program wrote before it ended has reached the
+    /// screen: until the terminal's output ends, or it has been silent for
+    /// [`PATIENCE`] (a program it started may keep the terminal open).
+    fn drain(&self) {
+        while !*self.screen.ended.lock().unwrap()
+            && self.screen.last_output.lock().unwrap().elapsed() < PATIENCE
+        {
+            // The condition variable goes with the screen's lock alone.
+            let parser = self.screen.parser.lock().unwrap();
+            let _ = self
+                .screen
+                .changed
+                .wait_timeout(parser, Duration::from_millis(50));
         }
     }
 

@@ -48,8 +48,10 @@ fn set_handler() -> io::Result<nix::sys::signal::SigAction> {
 }
 
 /// While it lives, Ctrl-C is the lab's: it interrupts the blocking call.
-/// A Ctrl-C pressed before it started does not count.
-struct Catching {
+/// A Ctrl-C pressed before it started does not count. Started before the
+/// lab says it blocks, so that a Ctrl-C pressed on reading that line is
+/// the lab's, not the line editor's.
+pub struct Catching {
     /// The SIGINT handler that was in place before (the line editor's), put
     /// back on drop.
     #[cfg(unix)]
@@ -57,7 +59,8 @@ struct Catching {
 }
 
 impl Catching {
-    fn start() -> io::Result<Catching> {
+    /// Takes Ctrl-C for the lab until dropped.
+    pub fn start() -> io::Result<Catching> {
         PRESSED.store(false, Ordering::SeqCst);
         Ok(Catching {
             #[cfg(unix)]
@@ -81,9 +84,9 @@ pub fn install() -> io::Result<()> {
 }
 
 /// Blocks in `accept()` until a finished handshake is in the queue, and
-/// takes it. After Ctrl-C, `Err` of kind `Interrupted`.
-pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
-    let _ctrl_c = Catching::start()?;
+/// takes it. After Ctrl-C, `Err` of kind `Interrupted`; `_ctrl_c` says the
+/// lab holds Ctrl-C meanwhile.
+pub fn accept(listener: &TcpListener, _ctrl_c: &Catching) -> io::Result<(TcpStream, SocketAddr)> {
     loop {
         interrupted_yet()?;
         wait_until_readable(listener)?;
@@ -101,9 +104,9 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
 }
 
 /// Blocks until `socket` has bytes to read, or its peer closed. Nothing is
-/// taken from the receive buffer. After Ctrl-C, `Err` of kind `Interrupted`.
-pub fn wait_for_bytes(socket: &TcpStream) -> io::Result<()> {
-    let _ctrl_c = Catching::start()?;
+/// taken from the receive buffer. After Ctrl-C, `Err` of kind `Interrupted`;
+/// `_ctrl_c` says the lab holds Ctrl-C meanwhile.
+pub fn wait_for_bytes(socket: &TcpStream, _ctrl_c: &Catching) -> io::Result<()> {
     loop {
         interrupted_yet()?;
         wait_until_readable(socket)?;

@@ -183,13 +183,16 @@ impl Lab {
         self.listener.set_nonblocking(false)?;
         let accepted = match at_once {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                // Ctrl-C is the lab's from before it says so: a person who
+                // presses it on reading the line interrupts the call.
+                let ctrl_c = interrupt::Catching::start()?;
                 say!(
                     self.out,
                     "blocked in accept(): no finished handshake in the queue; connect a client from \
                      another terminal (Ctrl-C stops waiting)"
                 )?;
                 self.out.flush()?;
-                interrupt::accept(&self.listener)
+                interrupt::accept(&self.listener, &ctrl_c)
             }
             other => other,
         };
@@ -226,13 +229,14 @@ impl Lab {
         let at_once = accepted.socket.peek(&mut [0u8; 1]);
         accepted.socket.set_nonblocking(false)?;
         if matches!(&at_once, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
+            let ctrl_c = interrupt::Catching::start()?;
             say!(
                 self.out,
                 "blocked in read(): socket {number}'s receive buffer is empty; send a message from its \
                  client (Ctrl-C stops waiting)"
             )?;
             self.out.flush()?;
-            if let Err(error) = interrupt::wait_for_bytes(&accepted.socket) {
+            if let Err(error) = interrupt::wait_for_bytes(&accepted.socket, &ctrl_c) {
                 return match error.kind() {
                     io::ErrorKind::Interrupted => {
                         say!(self.out, "read() was interrupted (Ctrl-C): nothing was read")
