@@ -415,32 +415,7 @@ fn tokio_await_in_loop_leaves_the_second_client_in_the_accept_queue() {
     let mut silent = scenarios::silent_first_client(&target, &mut hello.a, &rule, SILENCE).unwrap();
     assert_eq!(silent.sent, 14);
     assert!(matches!(silent.answer, Answer::Nothing(_)), "{:?}", silent.answer);
-    let seen = silent.kernel.as_ref().expect("the kernel's view of B");
-    assert_eq!(
-        seen.queue.and_then(|queue| queue.waiting),
-        if_queues_reported(1),
-        "{seen:?}"
-    );
-    if common::LISTS_QUEUED_CONNECTIONS {
-        let b_side = seen
-            .server_side
-            .as_ref()
-            .expect("B's connection, the server's side");
-        assert_eq!(b_side.state, TcpState::Established, "{seen:?}");
-        assert_eq!(b_side.server_unread, if_queues_reported(14), "{seen:?}");
-        assert_eq!(
-            seen.waits_in_queue(),
-            REPORTS_ACCEPTED.then_some(true),
-            "{seen:?}"
-        );
-    } else {
-        assert_eq!(seen.client_side, Some(TcpState::Established), "{seen:?}");
-    }
-    // A, the one being served, still is.
-    match &silent.a_again {
-        Some(Answer::Reply(reply)) => assert_eq!(reply, "Hello from A World!"),
-        other => panic!("A, asked again, got {other:?}"),
-    }
+    common::assert_b_waits_in_the_queue(&silent);
 
     // A leaves. The log says A's session ended before B was accepted: the
     // loop was awaiting it. Then B's bytes, which waited in the kernel, are

@@ -2,11 +2,8 @@
 
 mod common;
 
-use common::{
-    if_queues_reported, Peer, Running, Server, LISTS_QUEUED_CONNECTIONS, REPORTS_ACCEPTED, SILENCE,
-};
+use common::{Peer, Running, Server, SILENCE};
 use socket_lesson::examine::scenarios::{self, Answer, ReplyRule, Target, FROM_B};
-use socket_lesson::kernel::TcpState;
 
 /// The lesson itself, as `examine` checks it on any server. Client A is
 /// served; client B connects and sends, and the kernel shows that both
@@ -30,34 +27,9 @@ fn a_second_client_connects_and_sends_but_is_never_answered() {
     // and B's connection is open, has no socket in any process, and holds
     // B's 14 bytes unread in the server side's receive buffer, each where
     // the system reports it (where the table does not list a queued
-    // connection, B's own side of it is open).
-    let seen = silent.kernel.as_ref().expect("the kernel's view of B");
-    assert_eq!(
-        seen.queue.and_then(|queue| queue.waiting),
-        if_queues_reported(1),
-        "{seen:?}"
-    );
-    if LISTS_QUEUED_CONNECTIONS {
-        let b_side = seen
-            .server_side
-            .as_ref()
-            .expect("B's connection, the server's side");
-        assert_eq!(b_side.state, TcpState::Established, "{seen:?}");
-        assert_eq!(b_side.server_unread, if_queues_reported(14), "{seen:?}");
-        assert_eq!(
-            seen.waits_in_queue(),
-            REPORTS_ACCEPTED.then_some(true),
-            "{seen:?}"
-        );
-    } else {
-        assert_eq!(seen.client_side, Some(TcpState::Established), "{seen:?}");
-    }
-
-    // A is still answered, and B still is not.
-    match &silent.a_again {
-        Some(Answer::Reply(reply)) => assert_eq!(reply, "Hello from A World!"),
-        other => panic!("A, asked again, got {other:?}"),
-    }
+    // connection, B's own side of it is open). A is still answered.
+    common::assert_b_waits_in_the_queue(&silent);
+    // And B still is not.
     silent.b.silence(SILENCE).unwrap();
     let b_port = silent.b.port();
     assert!(

@@ -563,3 +563,41 @@ pub fn logs_the_address_each_client_reached(start: impl Fn(&[&str]) -> Server) {
         ));
     }
 }
+
+/// Asserts what the kernel shows of client B, silent behind a server that
+/// serves one client at a time (server-v2, or the tokio example awaiting
+/// in its accept loop): one finished handshake waits in the accept queue,
+/// and B's connection is open, held by no process, with B's 14 bytes
+/// unread in the server side's receive buffer, each where the system
+/// reports it (where the table does not list a queued connection, B's own
+/// side of it is open). A answered again, B still not.
+pub fn assert_b_waits_in_the_queue(silent: &socket_lesson::examine::scenarios::SilentFirst) {
+    use socket_lesson::examine::scenarios::Answer;
+    use socket_lesson::kernel::TcpState;
+
+    let seen = silent.kernel.as_ref().expect("the kernel's view of B");
+    assert_eq!(
+        seen.queue.and_then(|queue| queue.waiting),
+        if_queues_reported(1),
+        "{seen:?}"
+    );
+    if LISTS_QUEUED_CONNECTIONS {
+        let b_side = seen
+            .server_side
+            .as_ref()
+            .expect("B's connection, the server's side");
+        assert_eq!(b_side.state, TcpState::Established, "{seen:?}");
+        assert_eq!(b_side.server_unread, if_queues_reported(14), "{seen:?}");
+        assert_eq!(
+            seen.waits_in_queue(),
+            REPORTS_ACCEPTED.then_some(true),
+            "{seen:?}"
+        );
+    } else {
+        assert_eq!(seen.client_side, Some(TcpState::Established), "{seen:?}");
+    }
+    match &silent.a_again {
+        Some(Answer::Reply(reply)) => assert_eq!(reply, "Hello from A World!"),
+        other => panic!("A, asked again, got {other:?}"),
+    }
+}
