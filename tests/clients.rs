@@ -6,7 +6,7 @@
 //! The misbehaving servers are written here, each a few lines on a
 //! `TcpListener` of 127.0.0.1 and a free port.
 
-mod common;
+use crate::common;
 
 use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};

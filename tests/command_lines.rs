@@ -1,7 +1,7 @@
 //! Every program's command line: what `--help` promises, and a clear
 //! one-line message and a non-zero status for each kind of bad input.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::net::TcpListener;

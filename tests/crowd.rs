@@ -6,7 +6,7 @@
 //! servers written here for what the lesson's never do: answer wrongly,
 //! late, or ahead, or go away mid-run.
 
-mod common;
+use crate::common;
 
 use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

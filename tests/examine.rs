@@ -7,7 +7,7 @@
 //! range that nothing else in the tests takes (`common::unused_port`):
 //! examine must know the port before the command starts.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;

@@ -2,7 +2,7 @@
 //! every session in order) and `pool` (a bounded pool whose waiting clients
 //! stay in the kernel's accept queue).
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@
 //! which has only one session, must end with one clear line on standard error
 //! and a status that says whether the session failed.
 
-mod common;
+use crate::common;
 
 use std::io::BufReader;
 use std::net::TcpStream;

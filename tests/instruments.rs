@@ -2,7 +2,7 @@
 //! accept queue, `--local-port` picks a client's port. (`crowd` has
 //! tests/crowd.rs.)
 
-mod common;
+use crate::common;
 
 use std::net::{SocketAddr, TcpStream};
 

@@ -8,7 +8,7 @@
 //! Text crosses the command line and Java's standard output escaped in ASCII
 //! (see [`escape`]), so the platform's charset cannot alter it on the way.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! real clients. Each call's result line is checked, and the picture after it
 //! against where the kernel says the connections are.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! server-v1: one client, one message, one reply, then the process exits 0.
 
-mod common;
+use crate::common;
 
 use common::{Running, Server, PATIENCE};
 use socket_lesson::examine::scenarios::{self, ReplyRule, Target};

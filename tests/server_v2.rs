@@ -1,6 +1,6 @@
 //! server-v2: one client at a time, and the proof of the lesson's problem.
 
-mod common;
+use crate::common;
 
 use common::{Peer, Running, Server, SILENCE};
 use socket_lesson::examine::scenarios::{self, Answer, ReplyRule, Target, FROM_B};

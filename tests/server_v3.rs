@@ -1,6 +1,6 @@
 //! server-v3: a session thread per client, so every client is served.
 
-mod common;
+use crate::common;
 
 use common::{
     if_accepted_reported, if_queues_reported, wait_for_kernel, Closed, Peer, Running, Server, PATIENCE,

@@ -5,7 +5,7 @@
 //! any configuration and killed however the test ends), so that nothing here
 //! touches a tmux the user is running, even when `cargo test` runs in one.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Command, Output};

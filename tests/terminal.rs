@@ -13,7 +13,7 @@
 
 #![cfg_attr(windows, allow(unused))]
 
-mod common;
+use crate::common;
 
 use common::terminal::{Terminal, CTRL_C, CTRL_D, ENTER, LEFT, UP};
 use common::{binary, Peer, Server};

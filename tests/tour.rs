@@ -1,6 +1,6 @@
 //! The tour that `cargo run` starts: it runs by itself and tells the lesson.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -15,7 +15,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
-use std::sync::OnceLock;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -28,76 +27,126 @@ pub const SILENCE: Duration = Duration::from_millis(300);
 
 /// The path of one of the workspace's programs, e.g. `server-v2`.
 ///
-/// The programs are in the target directory beside the running test
+/// The root package's own programs (the tour, peek, crowd, lab, examine) are
+/// the ones cargo built for this test (`CARGO_BIN_EXE_<name>`). The other
+/// members' programs are in the target directory beside the running test
 /// (`target/<profile>/deps/<this test>` → `target/<profile>`), with this
-/// system's executable suffix (`.exe` on Windows). `cargo test --workspace`
-/// builds them all; a test run for one package builds only that package's,
-/// so a program that is missing, or older than this test, is built here
-/// first, once per test process. Where cargo cannot be started (a Windows
-/// test under Wine), the programs built beforehand are used as they are.
+/// system's executable suffix (`.exe` on Windows): `cargo test --workspace`
+/// builds them before any test runs, as each member has integration tests of
+/// its own. A program that is missing, or older than its sources (after
+/// `cargo test -p socket-lesson` alone), fails the test with the command
+/// that builds it; the tests never build anything themselves.
 pub fn binary(name: &str) -> PathBuf {
+    if let Some(path) = own_binary(name) {
+        return PathBuf::from(path);
+    }
     program(name, "")
 }
 
 /// The path of one of the workspace's examples, e.g. `shutdown`
-/// (`target/<profile>/examples/shutdown`), built first as [`binary`] says.
+/// (`target/<profile>/examples/shutdown`), found as [`binary`] says.
 pub fn example(name: &str) -> PathBuf {
     program(name, "examples")
 }
 
-/// `name` in `target/<profile>/<subdirectory>`, built first if need be.
+/// The root package's program `name`, as cargo built it for this test.
+fn own_binary(name: &str) -> Option<&'static str> {
+    match name {
+        "socket-lesson" => Some(env!("CARGO_BIN_EXE_socket-lesson")),
+        "peek" => Some(env!("CARGO_BIN_EXE_peek")),
+        "crowd" => Some(env!("CARGO_BIN_EXE_crowd")),
+        "lab" => Some(env!("CARGO_BIN_EXE_lab")),
+        "examine" => Some(env!("CARGO_BIN_EXE_examine")),
+        _ => None,
+    }
+}
+
+/// `name` in `target/<profile>/<subdirectory>`, checked to be there and
+/// newer than every source it is built from.
 fn program(name: &str, subdirectory: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
     let test = std::env::current_exe().expect("the test's own path");
     let dir = test
         .parent()
         .and_then(|deps| deps.parent())
-        .expect("target/<profile>")
-        .to_path_buf();
+        .expect("target/<profile>");
     let path = dir
         .join(subdirectory)
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let modified = |path: &Path| path.metadata().and_then(|meta| meta.modified()).ok();
-    let stale = match (modified(&path), modified(&test)) {
-        (None, _) => true,
-        (Some(program), Some(test)) => program < test,
-        (Some(_), None) => false,
+    let build = "cargo build --workspace --bins --examples, or cargo test --workspace";
+    let Some(built) = modified(&path) else {
+        panic!("{} is missing: build it first ({build})", path.display());
     };
-    if stale {
-        BUILT.get_or_init(|| build_workspace(&dir));
+    if let Some(source) = newest_source(package_of(name)).filter(|source| source.1 > built) {
+        panic!(
+            "{} is older than {}: build it again first ({build})",
+            path.display(),
+            source.0.display()
+        );
     }
-    assert!(
-        path.exists(),
-        "{} is missing: build the workspace first (cargo build --workspace)",
-        path.display()
-    );
     path
 }
 
-/// `cargo build` of every program and example of the workspace, into
-/// `dir`'s profile.
-fn build_workspace(dir: &Path) {
-    let profile = match dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") | None => "dev",
-        Some(other) => other,
-    };
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--workspace",
-            "--bins",
-            "--examples",
-            "--profile",
-            profile,
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status();
-    // No cargo to start here (Err): use the programs as they are.
-    if let Ok(status) = status {
-        assert!(status.success(), "building the workspace's programs failed");
+/// The member that builds program or example `name`.
+fn package_of(name: &str) -> &str {
+    match name {
+        "client-v1" | "client-v2" => "client",
+        "shutdown" | "pool" | "tokio" => "server-v3",
+        server => server,
     }
+}
+
+/// The most recently changed source file of `package` and of `client`, which
+/// every program builds on; `None` where the sources are not here (a test
+/// copied to another machine).
+fn newest_source(package: &str) -> Option<(PathBuf, std::time::SystemTime)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut newest: Option<(PathBuf, std::time::SystemTime)> = None;
+    let mut folders: Vec<PathBuf> = ["src", "examples"]
+        .iter()
+        .flat_map(|folder| [root.join(package).join(folder), root.join("client/src")])
+        .collect();
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if let Some(time) = modified(&path) {
+                if newest.as_ref().is_none_or(|(_, newest)| time > *newest) {
+                    newest = Some((path, time));
+                }
+            }
+        }
+    }
+    newest
+}
+
+/// When `path` was last modified; `None` if it does not exist.
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    path.metadata().and_then(|meta| meta.modified()).ok()
+}
+
+/// Starts `command` with Ctrl-C's signal handled as at a terminal, where a
+/// person starts a program in front: a test run started in the background
+/// (`cargo test &`, a script) ignores SIGINT, every program it starts would
+/// inherit that, and a test of what Ctrl-C does would test nothing.
+pub fn in_front(command: &mut Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only async-signal-safe calls are
+        // allowed; signal() is one, and touches no memory of the parent's.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = command;
 }
 
 /// A program of the workspace, running, its output read line by line.
@@ -121,6 +170,7 @@ impl Running {
     /// Starts any prepared `command` (a program from outside the workspace,
     /// such as `java`), its standard streams piped.
     pub fn start_command(mut command: Command) -> Running {
+        in_front(&mut command);
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -12,7 +12,7 @@ pub(super) enum Command {
         example: bool,
         args: Vec<String>,
     },
-    /// `cargo test [-p PACKAGE] [--test FILE] [FILTER]`.
+    /// `cargo test [--workspace] [-p PACKAGE] [--test FILE] [FILTER]`.
     Test {
         package: Option<String>,
         file: Option<String>,
@@ -55,6 +55,7 @@ pub(super) fn command(line: &str) -> Result<Command, String> {
             let (mut package, mut file, mut filter) = (None, None, None);
             while let Some(word) = rest.next() {
                 match *word {
+                    "--workspace" => {}
                     "-p" => package = rest.next().map(|name| name.to_string()),
                     "--test" => file = rest.next().map(|name| name.to_string()),
                     other if !other.starts_with('-') => filter = Some(other.to_string()),
@@ -108,18 +109,23 @@ fn check_command(command: &Command) -> Result<(), String> {
                 None | Some("socket-lesson") => root().to_path_buf(),
                 Some(package) => root().join(package),
             };
+            let tests = crate_root.join("tests");
+            // The root package's tests are one binary, tests/lesson.rs, whose
+            // tests have paths: `server_v2::`, `lab::accept_on_...`.
+            if crate_root == root() && file.as_deref().is_none_or(|file| file == "lesson") {
+                return match filter.as_deref().and_then(|filter| filter.split_once("::")) {
+                    Some((module, rest)) => test_path_exists(&tests, module, rest),
+                    None => match filter {
+                        Some(filter) => Err(format!(
+                            "{filter:?} is not a path of the lesson's tests (module::test)"
+                        )),
+                        None => Ok(()),
+                    },
+                };
+            }
             let sources: Vec<PathBuf> = match file {
-                // A test target is a file, tests/FILE.rs, or a folder whose
-                // main.rs is its root, tests/FILE/main.rs, as cargo finds them.
-                Some(file) => {
-                    let folder = crate_root.join("tests").join(file);
-                    if folder.join("main.rs").is_file() {
-                        rust_files(&[folder])
-                    } else {
-                        vec![crate_root.join("tests").join(format!("{file}.rs"))]
-                    }
-                }
-                None => rust_files(&[crate_root.join("src"), crate_root.join("tests")]),
+                Some(file) => vec![tests.join(format!("{file}.rs"))],
+                None => rust_files(&[crate_root.join("src"), tests]),
             };
             if let Some(missing) = sources.iter().find(|source| !source.is_file()) {
                 return Err(format!("no test file {}", shown(missing)));
@@ -137,6 +143,39 @@ fn check_command(command: &Command) -> Result<(), String> {
                 Err(format!("no test matches {filter:?} in {}", shown(&crate_root)))
             }
         }
+    }
+}
+
+/// Whether `module::rest` names tests of the lesson's binary: `module` is a
+/// module of tests/lesson.rs (a file or a folder of `dir`), each further
+/// name before the last a module in it, and the last one, if any, the
+/// beginning of a function's name there.
+fn test_path_exists(dir: &Path, module: &str, rest: &str) -> Result<(), String> {
+    let declared = read(&dir.join("lesson.rs"));
+    if !declared
+        .lines()
+        .any(|line| line.trim() == format!("mod {module};"))
+    {
+        return Err(format!("tests/lesson.rs has no module {module}"));
+    }
+    let (mut file, mut folder) = (dir.join(format!("{module}.rs")), dir.join(module));
+    if !file.is_file() {
+        file = folder.join("mod.rs");
+    }
+    let mut names: Vec<&str> = rest.split("::").collect();
+    let last = names.pop().unwrap_or("");
+    for name in names {
+        let inner = folder.join(format!("{name}.rs"));
+        if inner.is_file() {
+            (file, folder) = (inner, folder.join(name));
+        } else if !read(&file).contains(&format!("mod {name} {{")) {
+            return Err(format!("{} has no module {name}", shown(&file)));
+        }
+    }
+    if last.is_empty() || read(&file).contains(&format!("fn {last}")) {
+        Ok(())
+    } else {
+        Err(format!("no test named {last}… in {}", shown(&file)))
     }
 }
 
@@ -208,18 +247,28 @@ fn a_command_line_is_read_as_cargo_reads_it() {
             args: vec!["--workers".to_string(), "2".to_string()],
         })
     );
+    let lab = "lab::accept_on_an_empty_queue_blocks_until_a_client_connects";
     assert_eq!(
-        command("cargo test --test lab accept_on_an_empty_queue_blocks_until_a_client_connects"),
+        command(&format!("cargo test --workspace {lab}")),
         Ok(Command::Test {
             package: None,
-            file: Some("lab".to_string()),
-            filter: Some("accept_on_an_empty_queue_blocks_until_a_client_connects".to_string()),
+            file: None,
+            filter: Some(lab.to_string()),
         })
     );
-    assert!(check_command(&command("cargo test --test lab no_such_test").unwrap()).is_err());
-    // A test target that is a folder: its tests are in any of its files.
-    assert!(check_command(&command("cargo test --test docs chapter_8_orderly_close").unwrap()).is_ok());
-    assert!(check_command(&command("cargo test --test docs no_such_test").unwrap()).is_err());
-    assert!(check_command(&command("cargo test --test no_such_file").unwrap()).is_err());
+    let works = |line: &str| check_command(&command(line).unwrap()).is_ok();
+    assert!(works(&format!("cargo test --workspace {lab}")));
+    assert!(works("cargo test --workspace server_v2::"));
+    assert!(!works("cargo test --workspace lab::no_such_test"));
+    assert!(!works("cargo test --workspace no_such_module::"));
+    // A module that is a folder, and one of its files.
+    assert!(works(
+        "cargo test --workspace docs::scenes::chapter_8_orderly_close"
+    ));
+    assert!(!works("cargo test --workspace docs::chapter_8_orderly_close"));
+    assert!(!works("cargo test --workspace docs::scenes::no_such_test"));
+    assert!(!works("cargo test --test no_such_file"));
+    // Another member's own tests.
+    assert!(works("cargo test -p client --test protocol_properties"));
     assert!(command("ss -tan").is_err());
 }

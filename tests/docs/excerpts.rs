@@ -126,7 +126,7 @@ fn the_checker_catches_drift_and_passes_a_faithful_excerpt() {
     };
     // Lines of this very file, with a gap and changed indentation.
     let faithful = excerpt(&[
-        "// tests/docs/main.rs",
+        "// tests/docs/mod.rs",
         "fn root() -> &'static Path {",
         "// ...",
         "  fn markdown_in(dir: &Path) -> Vec<PathBuf> {",
@@ -135,7 +135,7 @@ fn the_checker_catches_drift_and_passes_a_faithful_excerpt() {
     assert_eq!(check_excerpt(&doc, &faithful), Ok(()));
 
     let drifted = excerpt(&[
-        "// tests/docs/main.rs",
+        "// tests/docs/mod.rs",
         "fn markdown_in(dir: &Path) -> Vec<PathBuf> {",
         "let Ok(entries) = fs::read_dir(elsewhere) else {",
     ]);
@@ -147,14 +147,14 @@ fn the_checker_catches_drift_and_passes_a_faithful_excerpt() {
     );
 
     let out_of_order = excerpt(&[
-        "// tests/docs/main.rs",
+        "// tests/docs/mod.rs",
         "fn markdown_in(dir: &Path) -> Vec<PathBuf> {",
         "// ...",
         "fn root() -> &'static Path {",
     ]);
     let error = check_excerpt(&doc, &out_of_order).unwrap_err();
     assert!(
-        error.contains("no such line in tests/docs/main.rs after"),
+        error.contains("no such line in tests/docs/mod.rs after"),
         "{error}"
     );
 

@@ -28,8 +28,7 @@
 //! holds what they share: the book's files, and a Markdown file read into
 //! its fenced blocks and its prose.
 
-#[path = "../common/mod.rs"]
-mod common;
+use crate::common;
 
 mod chapters;
 mod commands;
