@@ -15,7 +15,10 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::{mib, number_after, pool_workers, start, Java, Target, BACKLOG, UNITS};
+use crate::java::Java;
+use crate::process::{number_after, UNITS};
+use crate::report::mib;
+use crate::{pool_workers, start, Target, BACKLOG};
 
 /// The counts of connections held at once.
 const COUNTS: [usize; 3] = [1_000, 10_000, 100_000];
@@ -209,11 +212,11 @@ fn row(count: usize, target: Target, held: &Held) -> String {
         held.peak_rss_kib.map_or("-".to_string(), |kib| mib(kib as f64)),
         crate::show(held.threads),
         delta(held.kernel_held.tcp_inuse, held.kernel_before.tcp_inuse),
-        crate::signed_mib(delta(
+        crate::report::signed_mib(delta(
             held.kernel_held.tcp_buffers_kib,
             held.kernel_before.tcp_buffers_kib
         )),
-        crate::signed_mib(delta(held.kernel_held.stacks_kib, held.kernel_before.stacks_kib)),
+        crate::report::signed_mib(delta(held.kernel_held.stacks_kib, held.kernel_before.stacks_kib)),
     )
 }
 

@@ -59,12 +59,13 @@ pub fn view_when(port: u16, expect: &Expect) -> Result<PortView> {
     let settled = |view: &PortView| {
         let listener = view.listeners.first();
         let queues = !source.reports_queues
-            || (expect.waiting.map_or(true, |waiting| {
-                listener.and_then(|l| l.queue.waiting) == Some(waiting)
-            }) && expect.unread.iter().all(|(client, bytes)| {
-                view.connections()
-                    .any(|c| c.client == *client && c.server_unread == Some(*bytes))
-            }));
+            || (expect
+                .waiting
+                .is_none_or(|waiting| listener.and_then(|l| l.queue.waiting) == Some(waiting))
+                && expect.unread.iter().all(|(client, bytes)| {
+                    view.connections()
+                        .any(|c| c.client == *client && c.server_unread == Some(*bytes))
+                }));
         let stage_is = |clients: &[SocketAddr], stage: Stage| {
             clients.iter().all(|client| {
                 view.connections()
