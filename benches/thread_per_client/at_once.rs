@@ -184,10 +184,10 @@ fn row(count: usize, target: Target, held: &Held) -> String {
     if let Some(stopped) = &held.stopped {
         why.push(stopped.clone());
     }
-    if held.served < count {
-        if let Some(said) = &held.said {
-            why.push(format!("the server: \"{said}\""));
-        }
+    if held.served < count
+        && let Some(said) = &held.said
+    {
+        why.push(format!("the server: \"{said}\""));
     }
     if let Some(ended) = &held.ended {
         why.push(format!("the server ended by itself: {ended}"));
@@ -388,11 +388,11 @@ pub fn hold_clients(args: &[String]) {
     let mut clients = Vec::with_capacity(share);
     let mut stopped = None;
     for client in first..first + share {
-        if client % 256 == 0 {
-            if let Some(why) = tasks_running_out() {
-                stopped = Some(why);
-                break;
-            }
+        if client % 256 == 0
+            && let Some(why) = tasks_running_out()
+        {
+            stopped = Some(why);
+            break;
         }
         let source = (count > PER_SOURCE).then(|| Ipv4Addr::new(127, 0, 0, 1 + (client / PER_SOURCE) as u8));
         match connect(server, source) {

@@ -95,10 +95,10 @@ pub(crate) fn jdk_21_or_later() -> Result<Jdk, String> {
             .nth(1)
             .and_then(|number| number.split(['.', '-', '+']).next()?.parse::<u32>().ok());
         seen.push(version.clone());
-        if let Some(major) = major.filter(|&major| major >= 21) {
-            if best.as_ref().is_none_or(|(best, _)| major > *best) {
-                best = Some((major, Jdk { java, version }));
-            }
+        if let Some(major) = major.filter(|&major| major >= 21)
+            && best.as_ref().is_none_or(|(best, _)| major > *best)
+        {
+            best = Some((major, Jdk { java, version }));
         }
     }
     best.map(|(_, jdk)| jdk).ok_or_else(|| {

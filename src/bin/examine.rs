@@ -109,10 +109,11 @@ fn run(args: &Args) -> Result<ExitCode> {
     // the program with it once the server is stopped.
     let mut write_failed: Option<std::io::Error> = None;
     let mut say = |out: &mut dyn Write, text: &str| {
-        if write_failed.is_none() && !args.json {
-            if let Err(error) = writeln!(out, "{text}").and_then(|()| out.flush()) {
-                write_failed = Some(error);
-            }
+        if write_failed.is_none()
+            && !args.json
+            && let Err(error) = writeln!(out, "{text}").and_then(|()| out.flush())
+        {
+            write_failed = Some(error);
         }
     };
     let heading = match &started {
@@ -240,10 +241,10 @@ fn write_output(out: &mut dyn Write, output: &[String], heading: &str) {
 }
 
 fn say_json(out: &mut dyn Write, json: &str, write_failed: &mut Option<std::io::Error>) {
-    if write_failed.is_none() {
-        if let Err(error) = writeln!(out, "{json}").and_then(|()| out.flush()) {
-            *write_failed = Some(error);
-        }
+    if write_failed.is_none()
+        && let Err(error) = writeln!(out, "{json}").and_then(|()| out.flush())
+    {
+        *write_failed = Some(error);
     }
 }
 

@@ -32,12 +32,12 @@ pub(super) fn read_rows() -> io::Result<Vec<TcpRow>> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => {}
         Err(error) => return Err(error),
     }
-    if rows.iter().any(|row| row.state == TcpState::Listen) {
-        if let Ok(limits) = listen_limits() {
-            for row in rows.iter_mut().filter(|row| row.state == TcpState::Listen) {
-                if let Some(queue) = row.queue.as_mut() {
-                    queue.limit = limits.get(&row.local).copied();
-                }
+    if rows.iter().any(|row| row.state == TcpState::Listen)
+        && let Ok(limits) = listen_limits()
+    {
+        for row in rows.iter_mut().filter(|row| row.state == TcpState::Listen) {
+            if let Some(queue) = row.queue.as_mut() {
+                queue.limit = limits.get(&row.local).copied();
             }
         }
     }

@@ -113,10 +113,10 @@ fn newest_source(package: &str) -> Option<(PathBuf, std::time::SystemTime)> {
             let path = entry.path();
             if path.is_dir() {
                 folders.push(path);
-            } else if let Some(time) = modified(&path) {
-                if newest.as_ref().is_none_or(|(_, newest)| time > *newest) {
-                    newest = Some((path, time));
-                }
+            } else if let Some(time) = modified(&path)
+                && newest.as_ref().is_none_or(|(_, newest)| time > *newest)
+            {
+                newest = Some((path, time));
             }
         }
     }

@@ -26,14 +26,12 @@ fn link_targets(line: &str) -> Vec<String> {
     let line = without_code_spans(line);
     let mut targets = Vec::new();
     let trimmed = line.trim_start();
-    if trimmed.starts_with('[') {
-        if let Some((label, rest)) = trimmed.split_once("]:") {
-            if !label.contains('(') {
-                if let Some(target) = rest.split_whitespace().next() {
-                    targets.push(target.to_string());
-                }
-            }
-        }
+    if trimmed.starts_with('[')
+        && let Some((label, rest)) = trimmed.split_once("]:")
+        && !label.contains('(')
+        && let Some(target) = rest.split_whitespace().next()
+    {
+        targets.push(target.to_string());
     }
     let mut rest = line.as_str();
     while let Some(found) = rest.find("](") {

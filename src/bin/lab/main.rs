@@ -155,11 +155,11 @@ impl Lab {
     fn call(&mut self, command: Command) -> Result<()> {
         // A command naming a socket that is not there makes no call: it is
         // told why, and there is nothing new to draw.
-        if let Command::Read(number) | Command::Write(number, _) | Command::Close(number) = command {
-            if let Err(why) = find(&self.sockets, number) {
-                say!(self.out, "{why}")?;
-                return Ok(());
-            }
+        if let Command::Read(number) | Command::Write(number, _) | Command::Close(number) = command
+            && let Err(why) = find(&self.sockets, number)
+        {
+            say!(self.out, "{why}")?;
+            return Ok(());
         }
         match command {
             Command::Accept => self.accept()?,
