@@ -190,7 +190,11 @@ fn threads_of_this_user() -> Option<u64> {
     let user = unsafe { libc::getuid() }.to_string();
     let mut threads = 0;
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let is_process = entry.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit());
+        let is_process = entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit());
         // A process that ended since the listing has no status: not counted.
         let Some(status) = is_process
             .then(|| std::fs::read_to_string(entry.path().join("status")).ok())
@@ -228,8 +232,13 @@ fn address_space_limit() -> Option<(u64, Limit)> {
         .ok()
         .and_then(|statm| statm.split_whitespace().next()?.parse::<u64>().ok())
         .map_or(limit, |pages| pages * page_size());
-    let room = limit.saturating_sub(in_use).saturating_sub(ADDRESS_SPACE_FOR_THE_REST);
-    Some((room / ADDRESS_SPACE_PER_SESSION, Limit::AddressSpace { limit, in_use }))
+    let room = limit
+        .saturating_sub(in_use)
+        .saturating_sub(ADDRESS_SPACE_FOR_THE_REST);
+    Some((
+        room / ADDRESS_SPACE_PER_SESSION,
+        Limit::AddressSpace { limit, in_use },
+    ))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -289,10 +298,15 @@ impl fmt::Display for Limit {
                 "macOS lets a process have {threads} threads (`sysctl kern.num_taskthreads` shows it)"
             ),
             Limit::UserThreads { limit, running } => {
-                write!(f, "the user may run {limit} threads and processes at once (`ulimit -u`), ")?;
+                write!(
+                    f,
+                    "the user may run {limit} threads and processes at once (`ulimit -u`), "
+                )?;
                 match running {
                     Some(running) => write!(f, "{running} of them running already")?,
-                    None => f.write_str("how many run already could not be counted, so half are left to them")?,
+                    None => {
+                        f.write_str("how many run already could not be counted, so half are left to them")?
+                    }
                 }
                 f.write_str(", and each session is a thread (`ulimit -u` sets it, up to `ulimit -Hu`)")
             }
@@ -401,20 +415,43 @@ mod tests {
     fn the_capacity_line_names_its_limit() {
         let capacity = Capacity {
             sessions: Some(1_008),
-            limit: Limit::OpenFiles(1_024),
+            limit: Limit::OpenFiles {
+                files: 1_024,
+                per_session: 1,
+            },
         };
         assert_eq!(
             capacity.to_string(),
-            "room for 1008 sessions at once, one thread each: the open-file limit is 1024, and each \
-             session is an open file (`ulimit -Hn` shows the most allowed; only root can raise it)"
+            "room for 1008 sessions at once, one thread each: the open-file limit is 1024, 16 are \
+             kept for the server itself, and each session is an open file (`ulimit -Hn` shows the \
+             most allowed; `ulimit -n` sets it, up to that)"
         );
+    }
+
+    #[test]
+    fn the_users_threads_and_the_address_space_are_named_with_their_commands() {
+        let threads = Limit::UserThreads {
+            limit: 150,
+            running: None,
+        };
+        assert!(threads
+            .to_string()
+            .contains("could not be counted, so half are left to them"));
+        assert!(threads.to_string().contains("(`ulimit -u`)"));
+        let space = Limit::AddressSpace {
+            limit: 120_000 * 1024,
+            in_use: 5_000 * 1024,
+        };
+        assert!(space
+            .to_string()
+            .starts_with("the address-space limit is 120000 KiB (`ulimit -v`), 5000 KiB"));
     }
 
     #[test]
     #[cfg(unix)]
     fn this_process_has_a_capacity_from_its_own_limits() {
-        let capacity = Capacity::of_this_process();
+        let capacity = Capacity::of_this_process(2);
         let files = client::net::open_file_limit().unwrap();
-        assert!(capacity.sessions.unwrap() as u64 <= files - FILES_FOR_THE_REST);
+        assert!(capacity.sessions.unwrap() as u64 <= (files - FILES_FOR_THE_REST) / 2);
     }
 }
