@@ -105,6 +105,93 @@ fn a_pool_of_two_keeps_the_third_client_in_the_accept_queue() {
     server.expect_log(&format!("session started: client 127.0.0.1:{}", many.waiting[0]));
 }
 
+/// A pool larger than the system's limits hold is refused before any
+/// worker starts, with the limit named, and a non-zero status: not a panic
+/// halfway (status 134, `failed to set up alternative stack guard page`).
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "Windows sets no limit the pool can read: 65,535 threads are bounded by memory alone"
+)]
+fn the_pool_refuses_more_workers_than_the_limits_hold() {
+    let mut pool = Running::start_command({
+        let mut command = Command::new(example("pool"));
+        command.args(["--port", "0", "--workers", "65535"]);
+        command
+    });
+    let (status, stderr) = pool.wait_exit_within(PATIENCE);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("pool: error: cannot start 65535 workers: room for "),
+        "{stderr}"
+    );
+}
+
+/// Under `ulimit -n 64`, each worker's session holding two open files (its
+/// connection and the registry's handle on it), the pool says how many it
+/// holds, and holds them all at once: 100 are refused, 24 all served.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sets the open-file limit with ulimit, which only Unix has (Windows has no such limit)"
+)]
+fn under_an_open_file_limit_the_pool_holds_as_many_as_it_says() {
+    let shell = common::under_ulimit("-n 64", &example("pool"), "--port 0 --workers 100");
+    let mut refused = Running::start_command(shell);
+    let (status, stderr) = refused.wait_exit_within(PATIENCE);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot start 100 workers: room for 24 sessions")
+            && stderr.contains("the open-file limit is 64")
+            && stderr.contains("each session is 2 open files"),
+        "{stderr}"
+    );
+
+    let shell = common::under_ulimit("-n 64", &example("pool"), "--port 0 --workers 24");
+    let mut server = Server::from_process(Running::start_command(shell));
+    server.expect_log("a pool of 24 workers: 24 clients at once");
+    let mut held: Vec<Peer> = (0..24).map(|_| Peer::connect(server.port).unwrap()).collect();
+    for (number, peer) in held.iter_mut().enumerate() {
+        peer.exchange(&format!("client {number}")).unwrap();
+    }
+    assert!(server.process.is_running());
+}
+
+/// Under `ulimit -u` (Linux: it counts the user's threads), the pool's
+/// refusal names that limit.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "ulimit -u counts threads on Linux only (processes on macOS and the BSDs)"
+)]
+fn under_the_users_thread_limit_the_pool_says_so() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let limit = libc::rlimit {
+            rlim_cur: 100,
+            rlim_max: 100,
+        };
+        let mut command = Command::new(example("pool"));
+        command.args(["--port", "0", "--workers", "200"]);
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+        unsafe {
+            command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NPROC, &limit) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            });
+        }
+        let (status, stderr) = Running::start_command(command).wait_exit_within(PATIENCE);
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(
+            // 200 workers, or not one if the user runs 100 threads already.
+            stderr.starts_with("pool: error: cannot start ")
+                && stderr.contains("the user may run 100 threads and processes at once (`ulimit -u`)"),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 #[cfg_attr(
     windows,

@@ -132,8 +132,9 @@ fn with_open_file_limit(files: u32, args: &str) -> Server {
 fn a_full_server_leaves_new_clients_in_the_accept_queue_until_a_session_ends() {
     let mut server = with_open_file_limit(24, "");
     server.expect_log(
-        "room for 8 sessions at once, one thread each: the open-file limit is 24, and each session is \
-         an open file (`ulimit -Hn` shows the most allowed; only root can raise it)",
+        "room for 8 sessions at once, one thread each: the open-file limit is 24, 16 are kept for the \
+         server itself, and each session is an open file (`ulimit -Hn` shows the most allowed; \
+         `ulimit -n` sets it, up to that)",
     );
     let port = server.port;
     let mut served: Vec<Peer> = (0..8)
@@ -185,6 +186,41 @@ fn an_idle_client_is_let_go_after_the_idle_timeout() {
     let mut talker = Peer::connect(server.port).unwrap();
     talker.exchange("hello").unwrap();
     assert!(server.process.is_running());
+}
+
+/// A client that sends and never reads: the server's replies fill the
+/// client's receive buffer, then the server's send buffer, and the session
+/// blocks in a write. The idle time-out ends it, with its own reason.
+#[test]
+fn an_idle_timeout_ends_a_session_whose_client_stopped_reading() {
+    let mut server = Server::start("server-v3", &["--idle-timeout", "0.3"]);
+    let mut flood = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    flood.set_write_timeout(Some(SILENCE)).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = std::sync::Arc::clone(&stop);
+    let sender = std::thread::spawn(move || {
+        use std::io::Write;
+        let message = "x".repeat(8_000);
+        let mut frame = (message.len() as u16).to_be_bytes().to_vec();
+        frame.extend_from_slice(message.as_bytes());
+        // Sends until the server closes (then a write fails), or the test
+        // is over; a write that times out is tried again.
+        while !stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            match flood.write_all(&frame) {
+                Err(failure) if !client::net::is_time_out(&failure) => return,
+                _ => {}
+            }
+        }
+    });
+    server.expect_log(
+        "[session-1] session ended: the client stopped reading for 0.3 s: no byte of the reply \
+         could be sent (--idle-timeout)",
+    );
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    sender.join().unwrap();
+    // The server goes on.
+    let mut talker = Peer::connect(server.port).unwrap();
+    talker.exchange("hello").unwrap();
 }
 
 #[test]
@@ -247,4 +283,137 @@ fn a_connection_reset_in_the_queue_is_accepted_and_its_session_sees_the_reset() 
 #[test]
 fn each_connection_is_logged_with_the_address_its_client_reached() {
     common::logs_the_address_each_client_reached(|host| Server::start("server-v3", host));
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sets the open-file limit with ulimit, which only Unix has (Windows has no such limit)"
+)]
+fn with_too_few_open_files_it_refuses_to_start_and_says_which_limit() {
+    let mut server = with_open_file_limit(16, "");
+    let (status, stderr) = server.process.wait_exit_within(PATIENCE);
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("server-v3: error: cannot serve anybody: room for 0 sessions")
+            && stderr.contains("the open-file limit is 16")
+            && stderr.contains("`ulimit -n` sets it"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}
+
+/// server-v3 started under a resource limit, soft and hard, set in the
+/// child before it runs (as `ulimit` or `prlimit` would).
+#[cfg(target_os = "linux")]
+fn under_limit(resource: libc::__rlimit_resource_t, value: u64, args: &[&str]) -> Server {
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(common::binary("server-v3"));
+    command.args(["--port", "0"]).args(args);
+    let limit = libc::rlimit {
+        rlim_cur: value,
+        rlim_max: value,
+    };
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+    unsafe {
+        command.pre_exec(move || match libc::setrlimit(resource, &limit) {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        });
+    }
+    Server::from_process(Running::start_command(command))
+}
+
+/// The threads this user runs now, as `ulimit -u` counts them.
+#[cfg(target_os = "linux")]
+fn threads_of_this_user() -> u64 {
+    let user = unsafe { libc::getuid() }.to_string();
+    let mut threads = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next().map(str::to_string))
+        };
+        if field("Uid:").as_deref() == Some(user.as_str()) {
+            threads += field("Threads:").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        }
+    }
+    threads
+}
+
+/// The number in a `room for N sessions` line.
+fn room_in(line: &str) -> usize {
+    line.split("room for ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .unwrap_or_else(|| panic!("no number of sessions in {line:?}"))
+}
+
+/// Fills a server that has room for `room` sessions, then checks that the
+/// next client is not accepted (and so not closed): it waits in the kernel's
+/// queue, with its message unread, until a session ends, and is then served.
+fn fill_and_queue_the_next(server: &mut Server, room: usize) {
+    let port = server.port;
+    let mut served: Vec<Peer> = (0..room)
+        .map(|number| {
+            let mut peer = Peer::connect(port).unwrap();
+            peer.exchange(&format!("client {number}")).unwrap();
+            peer
+        })
+        .collect();
+    server.expect_log("full: ");
+    let mut next = Peer::connect(port).unwrap();
+    next.send("next").unwrap(); // 2 + 4 bytes
+    let next_port = next.port();
+    wait_for_kernel("the next client waiting in the queue with its 6 bytes", |table| {
+        common::waits_in_queue(table, port, next_port, 6).then_some(())
+    });
+    next.silence(SILENCE).unwrap();
+    served.remove(0).send("exit").unwrap();
+    assert_eq!(next.receive().unwrap().as_deref(), Some("next World!"));
+    for peer in served.iter_mut().step_by(16) {
+        peer.exchange("still served").unwrap();
+    }
+    assert!(server.process.is_running());
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "ulimit -u counts threads on Linux only (processes on macOS and the BSDs; Windows has no such limit)"
+)]
+fn under_the_users_thread_limit_the_next_clients_wait_in_the_queue() {
+    #[cfg(target_os = "linux")]
+    {
+        // A little above what the user runs: other programs (and the other
+        // tests here) start and end threads meanwhile, so the room is
+        // checked to come from this limit, not to be exactly 64.
+        let limit = threads_of_this_user() + 64;
+        let mut server = under_limit(libc::RLIMIT_NPROC, limit, &[]);
+        let room = room_in(&server.expect_log(&format!("the user may run {limit} threads")));
+        assert!((1..limit as usize).contains(&room), "{:?}", server.log());
+        fill_and_queue_the_next(&mut server, room);
+    }
+}
+
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "the address-space limit is read on Linux only (macOS does not hold a process to it)"
+)]
+fn under_an_address_space_limit_the_server_stays_inside_and_never_aborts() {
+    #[cfg(target_os = "linux")]
+    {
+        let mut server = under_limit(libc::RLIMIT_AS, 120_000 * 1024, &[]);
+        let line = server.expect_log("the address-space limit is 120000 KiB");
+        let room = room_in(&line);
+        assert!((50..1_000).contains(&room), "{line}");
+        fill_and_queue_the_next(&mut server, room);
+    }
 }

@@ -22,10 +22,11 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 use log::{info, warn};
 use server_v3::accept_errors::{self, AcceptFailure, FailureLog};
+use server_v3::Capacity;
 use shared::{AcceptWaker, Registry, Stop, SESSIONS_END_WITHIN};
 
 /// server-v3 with a bounded pool of N session threads: N clients are served
@@ -43,17 +44,45 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let workers = args.workers.map_or_else(eight_per_core, usize::from);
-    client::cli::run_server("pool", &args.server, |listener| serve(listener, workers))
+    client::cli::run_server("pool", &args.server, |listener| {
+        serve(listener, args.workers.map(usize::from))
+    })
 }
 
-fn eight_per_core() -> usize {
-    8 * thread::available_parallelism().map_or(1, |cores| cores.get())
+/// The open files each worker's session holds: its connection, and the
+/// registry's handle on it for a shutdown.
+const FILES_PER_WORKER: u64 = 2;
+
+/// How many workers to start: as many as asked, if the system's limits
+/// hold them all (server-v3's capacity, for sessions of two open files);
+/// without `--workers`, 8 per core, or fewer if the limits say so.
+fn worker_count(asked: Option<usize>) -> Result<usize> {
+    let capacity = Capacity::of_this_process(FILES_PER_WORKER);
+    let room = capacity.sessions.unwrap_or(usize::MAX);
+    if room == 0 {
+        bail!("cannot start a single worker: {capacity}");
+    }
+    match asked {
+        Some(workers) if workers > room => {
+            bail!("cannot start {workers} workers: {capacity}")
+        }
+        Some(workers) => Ok(workers),
+        None => {
+            let eight_per_core = 8 * thread::available_parallelism().map_or(1, |cores| cores.get());
+            if eight_per_core > room {
+                info!("fewer workers than 8 per core: {capacity}");
+            }
+            Ok(eight_per_core.min(room))
+        }
+    }
 }
 
-fn serve(listener: TcpListener, workers: usize) -> Result<()> {
+fn serve(listener: TcpListener, workers: Option<usize>) -> Result<()> {
     let address = listener.local_addr()?;
     info!("listening on {address}");
+    // Checked before any worker starts: a pool past the limits would fail
+    // half-started, or take the process down.
+    let workers = worker_count(workers)?;
     info!("a pool of {workers} workers: {workers} clients at once, the next ones wait in the accept queue");
     let registry = Registry::default();
     let stop = Stop::default();
@@ -133,8 +162,10 @@ enum Wake {
 }
 
 impl Pool {
-    /// Starts `size` workers, named `worker-1` to `worker-N`.
-    fn new(size: usize, registry: &Registry, stop: &Stop) -> std::io::Result<Pool> {
+    /// Starts `size` workers, named `worker-1` to `worker-N`. If one cannot
+    /// start, those started end (their channel is dropped), and the error
+    /// says which one failed.
+    fn new(size: usize, registry: &Registry, stop: &Stop) -> Result<Pool> {
         // A connection is handed from hand to hand, never queued here: the
         // queue is the kernel's.
         let (connections, waiting) = mpsc::sync_channel::<TcpStream>(0);
@@ -158,7 +189,8 @@ impl Pool {
                         return; // the pool is gone: the worker ends
                     };
                     serve_one(&socket, number, &registry, &stop);
-                })?;
+                })
+                .with_context(|| format!("cannot start worker-{number} of {size}"))?;
             workers.push((number, worker));
         }
         Ok(Pool {

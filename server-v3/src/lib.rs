@@ -5,10 +5,11 @@
 //! read. A client's silence holds up only its own thread, so every client
 //! that connects is answered.
 //!
-//! The lesson is [`serve`], in this file: take a session slot, accept, start
-//! a thread that runs server-v2's session. Beside it, out of the lesson's
-//! way: the session's idle time-out and how its end is logged
-//! (`run_session`), and two policies:
+//! The lesson is [`serve`], in this file: take a session slot and start its
+//! thread, accept, hand the connection to the thread, which runs server-v2's
+//! session. Beside it, out of the lesson's way: what happens when a thread
+//! cannot start (`start_session`), the session's idle time-out and how its
+//! end is logged (`run_session`), and two policies:
 //! - `capacity`: how many sessions this process can hold at once, from the
 //!   limits this system really sets, and the slots that keep the server
 //!   within them;
@@ -18,10 +19,11 @@
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::{self, SyncSender};
 use std::thread;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use client::protocol::ProtocolError;
 use log::{error, info, warn};
 use server_v2::SessionError;
@@ -29,9 +31,9 @@ use server_v2::SessionError;
 pub mod accept_errors;
 mod capacity;
 
-use accept_errors::AcceptFailure;
+use accept_errors::{AcceptFailure, FailureLog};
 
-pub use capacity::{Capacity, Limit};
+pub use capacity::{Capacity, Limit, FILES_PER_SESSION};
 
 /// The stack each session thread gets. A session needs little: its buffers
 /// are on the heap. Rust's default, 2 MiB, would reserve 2 GiB of address
@@ -53,9 +55,10 @@ pub struct Options {
 ///
 /// A session that ends, by `exit`, by a close, or by an error, ends alone and
 /// is logged with its reason; the server goes on accepting. When as many
-/// sessions are open as the process can hold, the server stops accepting
-/// until one ends: new clients wait in the kernel's accept queue. Returns
-/// only if the listening socket itself fails.
+/// sessions are open as the process can hold, or no thread can start, the
+/// server stops accepting until one can: new clients wait in the kernel's
+/// accept queue. Returns only if the listening socket itself fails, or at
+/// once if the system's limits leave no room for a single session.
 ///
 /// ```no_run
 /// let listener = std::net::TcpListener::bind("127.0.0.1:12345")?;
@@ -64,52 +67,107 @@ pub struct Options {
 /// ```
 pub fn serve(listener: TcpListener, options: &Options) -> Result<()> {
     info!("listening on {}", listener.local_addr()?);
-    let capacity = Capacity::of_this_process();
+    let capacity = Capacity::of_this_process(capacity::FILES_PER_SESSION);
+    if capacity.has_no_room() {
+        bail!("cannot serve anybody: {capacity}");
+    }
     info!("{capacity}");
     let slots = capacity::Slots::new(capacity.sessions);
     let mut failures = accept_errors::FailureLog::default();
 
     let mut sessions = 0u64;
     loop {
-        // A slot first: when every session is taken, the main thread waits
-        // here instead of in accept(), and new clients wait in the kernel's
-        // accept queue until a session ends.
-        let slot = slots.take();
+        // A slot and a thread first: when every session is taken, or no
+        // thread can start, the main thread waits here instead of in
+        // accept(), and new clients wait in the kernel's accept queue.
+        sessions += 1;
+        let session = start_session(&slots, sessions, options.idle_timeout);
 
         // The main thread's only other blocking call: wait for the kernel to
         // hand over the next finished handshake from the accept queue.
-        let (socket, client) = match listener.accept() {
-            Ok(accepted) => accepted,
-            Err(failure) => {
-                // Err only if the listening socket itself failed.
-                if failures.log(failure)? == AcceptFailure::OutOfDescriptors {
-                    // The connection waits in the queue: give sessions a
-                    // moment to end and free a descriptor, rather than spin.
-                    thread::sleep(accept_errors::OUT_OF_DESCRIPTORS_PAUSE);
-                }
-                continue;
-            }
-        };
+        let (socket, client) = accept(&listener, &mut failures)?;
         log_connected(client, socket.local_addr());
+        session.hand_over(socket);
+    }
+}
 
-        sessions += 1;
-        let idle_timeout = options.idle_timeout;
-        let session = thread::Builder::new()
-            .name(format!("session-{sessions}"))
+/// A session thread that is started and waits for its connection.
+struct Waiting(SyncSender<TcpStream>);
+
+impl Waiting {
+    /// Gives the session its connection; from here on it belongs to the
+    /// session's thread.
+    fn hand_over(self, socket: TcpStream) {
+        // Room for one, so this never waits; the thread is waiting for it.
+        let _ = self.0.try_send(socket);
+    }
+}
+
+/// Takes a slot, then starts session `number`'s thread, which waits for the
+/// connection the main thread accepts next. If the thread cannot start (the
+/// system has no thread, or no memory for its stack, to give), the slot is
+/// given back and no client has been accepted for it: the main thread
+/// pauses and tries again, while the clients wait in the queue.
+fn start_session(slots: &capacity::Slots, number: u64, idle_timeout: Option<Duration>) -> Waiting {
+    let mut failed = false;
+    loop {
+        let slot = slots.take();
+        let (hand_over, connection) = mpsc::sync_channel::<TcpStream>(1);
+        let thread = thread::Builder::new()
+            .name(format!("session-{number}"))
             .stack_size(SESSION_STACK_SIZE)
             .spawn(move || {
                 let _slot = slot;
-                run_session(&socket, idle_timeout);
+                // Err only if the server ended before it accepted a client.
+                if let Ok(socket) = connection.recv() {
+                    run_session(&socket, idle_timeout);
+                }
                 // `socket` and `_slot` are dropped here, however the session
                 // ended: dropping the socket closes it, dropping the slot
                 // gives it back. The Java lesson needs two more versions (a
                 // `finally` block, then try-with-resources) to close its
                 // sockets on every path; ownership does it here.
             });
-        if let Err(failure) = session {
-            // The closure, and the socket and slot in it, are dropped: the
-            // client sees its connection close.
-            error!("cannot start a thread for {client}: {failure}");
+        match thread {
+            Ok(_) if failed => {
+                info!("a session thread started again; accepting the next client");
+                return Waiting(hand_over);
+            }
+            Ok(_) => return Waiting(hand_over),
+            Err(failure) => {
+                // The closure, and the slot in it, are dropped: the slot is free.
+                if !failed {
+                    error!(
+                        "cannot start a session thread: {failure}; new clients wait in the accept \
+                         queue, and the server tries again every {} ms",
+                        THREAD_RETRY_PAUSE.as_millis()
+                    );
+                    failed = true;
+                }
+                thread::sleep(THREAD_RETRY_PAUSE);
+            }
+        }
+    }
+}
+
+/// How long the server waits, when a thread could not start, before it
+/// tries again: time for sessions, or other programs, to end theirs.
+const THREAD_RETRY_PAUSE: Duration = Duration::from_millis(100);
+
+/// The next connection from the accept queue. A failure of `accept()` that
+/// concerns one connection, or a lack of descriptors, is logged and the
+/// call made again; `Err` only if the listening socket itself failed.
+fn accept(listener: &TcpListener, failures: &mut FailureLog) -> Result<(TcpStream, SocketAddr)> {
+    loop {
+        match listener.accept() {
+            Ok(accepted) => return Ok(accepted),
+            Err(failure) => {
+                if failures.log(failure)? == AcceptFailure::OutOfDescriptors {
+                    // The connection waits in the queue: give sessions a
+                    // moment to end and free a descriptor, rather than spin.
+                    thread::sleep(accept_errors::OUT_OF_DESCRIPTORS_PAUSE);
+                }
+            }
         }
     }
 }
@@ -151,10 +209,11 @@ pub fn sessions_word(count: usize) -> String {
 }
 
 /// server-v2's session on `socket`, and its end logged. With an idle
-/// time-out, a read that waits longer than it fails, and the session ends
-/// instead of holding its thread.
+/// time-out, a read that waits longer than it fails, and so does a write
+/// that cannot send a byte for that long (a client that stopped reading):
+/// the session ends instead of holding its thread.
 fn run_session(socket: &TcpStream, idle_timeout: Option<Duration>) {
-    let ended = match socket.set_read_timeout(idle_timeout) {
+    let ended = match bound_silence(socket, idle_timeout) {
         Ok(()) => server_v2::session(socket),
         Err(failure) => Err(SessionError::Receive(failure.into())),
     };
@@ -164,15 +223,27 @@ fn run_session(socket: &TcpStream, idle_timeout: Option<Duration>) {
     }
 }
 
-/// Why a session failed, in words: the idle time-out by name, any other
-/// failure as `session` says it.
+/// Sets the idle time-out on both directions of `socket`. A blocked write
+/// returns as soon as it has sent something, and `write_all` then writes
+/// the rest with the time-out anew: a reply fails only when no byte of it
+/// could be sent for that long, however slowly the client reads.
+fn bound_silence(socket: &TcpStream, idle_timeout: Option<Duration>) -> io::Result<()> {
+    socket.set_read_timeout(idle_timeout)?;
+    socket.set_write_timeout(idle_timeout)
+}
+
+/// Why a session failed, in words: the idle time-out by name, either way,
+/// and any other failure as `session` says it.
 fn why(failure: &SessionError, idle_timeout: Option<Duration>) -> String {
-    match (failure, idle_timeout) {
-        (SessionError::Receive(ProtocolError::Io(error)), Some(idle)) if client::net::is_time_out(error) => {
-            format!(
-                "the client sent nothing for {} s (--idle-timeout)",
-                idle.as_secs_f64()
-            )
+    let Some(idle) = idle_timeout.map(|idle| idle.as_secs_f64()) else {
+        return failure.to_string();
+    };
+    match failure {
+        SessionError::Receive(ProtocolError::Io(error)) if client::net::is_time_out(error) => {
+            format!("the client sent nothing for {idle} s (--idle-timeout)")
+        }
+        SessionError::Reply(ProtocolError::Io(error)) if client::net::is_time_out(error) => {
+            format!("the client stopped reading for {idle} s: no byte of the reply could be sent (--idle-timeout)")
         }
         _ => failure.to_string(),
     }

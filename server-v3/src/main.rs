@@ -11,8 +11,9 @@ use std::time::Duration;
 struct Args {
     #[command(flatten)]
     server: client::cli::ServerArgs,
-    /// End a session whose client sends nothing for this many seconds;
-    /// default: wait for ever, as the lesson does.
+    /// End a session whose client sends nothing for this many seconds, or
+    /// that cannot send a byte of a reply for this long (a client that
+    /// stopped reading); default: wait for ever, as the lesson does.
     #[arg(long, value_name = "SECS", value_parser = client::cli::parse_seconds, allow_negative_numbers = true)]
     idle_timeout: Option<Duration>,
 }
