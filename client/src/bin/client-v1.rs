@@ -45,10 +45,8 @@ fn run(args: &Args) -> Result<()> {
     // --timeout, at most that long): first until its first byte, so that a
     // time-out tells no reply at all from a reply that stopped midway.
     if !arrives_within(&socket, args.server.timeout).context("cannot read the server's reply")? {
-        return Err(no_reply(
-            args.server.timeout.unwrap_or_default(),
-            args.server.port,
-        ));
+        let timeout = args.server.timeout.unwrap_or_default();
+        return Err(no_reply(timeout, args.server.port));
     }
     let reply = read_utf(&mut input)
         .map_err(|error| reply_failed(error, args))?
