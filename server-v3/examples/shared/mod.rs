@@ -26,8 +26,9 @@ pub const CLIENTS_CLOSE_WITHIN: Duration = Duration::from_secs(1);
 
 /// How much a session reads, at most, of what its client still sends once
 /// the session has ended: well above what the two sockets' buffers hold
-/// (Linux lets a receive buffer grow to tcp_rmem's maximum, 32 MiB by
-/// default since 5.4), yet a bound on a client that never stops.
+/// (on Linux a receive buffer may grow to `net.ipv4.tcp_rmem`'s maximum,
+/// 32 MiB on the machine the lesson was measured on), yet a bound on a
+/// client that never stops.
 pub const DRAIN_AT_MOST: u64 = 64 * 1024 * 1024;
 
 /// The live sessions: each one's number and a handle on its socket.
