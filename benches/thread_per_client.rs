@@ -235,9 +235,9 @@ fn main() {
                     outcome(&[&sample]),
                     sample.report.replies_per_s,
                     show_f64(server.and_then(|server| server.cpu_us_per_reply), 1),
-                    sample.report.p50_us,
-                    sample.report.p99_us,
-                    sample.report.max_us,
+                    show(sample.report.p50_us),
+                    show(sample.report.p99_us),
+                    show(sample.report.max_us),
                     show(server.map(|server| server.peak_rss_kib)),
                     show(server.map(|server| server.peak_threads)),
                 );

@@ -181,6 +181,40 @@ fn timeout_gives_up_on_a_reply_cut_short() {
     );
 }
 
+/// client-v1 too tells a reply that stopped in the middle of its frame from
+/// no reply at all: the same line as client-v2's, not the one that says the
+/// server may not have accepted the connection. And with nothing sent at
+/// all, that one.
+#[test]
+fn client_v1_tells_a_reply_cut_short_from_no_reply() {
+    for (sent, said) in [
+        (
+            &[0x00, 0x0C, b'h', b'i'][..], // 2 of 12 bytes
+            "client-v1: error: the reply stopped arriving: nothing more came for 500ms (--timeout) in \
+             the middle of it; the server or the network is stuck",
+        ),
+        (
+            &[][..],
+            "client-v1: error: no reply within 500ms (--timeout): the server has not answered",
+        ),
+    ] {
+        let (done, finished) = mpsc::channel::<()>();
+        let (port, server) = fake_server(move |mut socket| {
+            receive(&mut socket);
+            socket.write_all(sent).unwrap();
+            let _ = finished.recv(); // hold the connection open until the client is done
+        });
+        let (status, _, stderr) = run(
+            "client-v1",
+            &["--port", &port.to_string(), "--timeout", "0.5", "--message", "hi"],
+        );
+        drop(done);
+        server.join().unwrap();
+        assert_eq!(status, Some(1), "{stderr}");
+        assert!(stderr.trim_end().starts_with(said), "{stderr}");
+    }
+}
+
 /// A reply that arrives in two parts, the second more than a second after
 /// the first, is read whole: client-v2 waits for the first byte without
 /// taking it (a read that timed out mid-frame would lose what it had read).

@@ -43,11 +43,13 @@ fn assert_one_error_line(stderr: &str, needle: &str) {
 /// Asserts the report's counts of clients, by outcome; the ones not named
 /// must be 0. Every client is counted once.
 fn assert_outcomes(report: &Value, expected: &[(&str, u64)]) {
-    const OUTCOMES: [&str; 9] = [
+    const OUTCOMES: [&str; 11] = [
         "served",
         "starved",
         "stalled",
+        "half_replies",
         "wrong_replies",
+        "extra_frames",
         "closed",
         "reset",
         "refused",
@@ -148,7 +150,9 @@ fn crowd_prints_a_table() {
         "served           3",
         "starved          0",
         "stalled          0",
+        "reply cut off    0",
         "wrong replies    0",
+        "extra frames     0",
         "closed mid-run   0",
         "reset mid-run    0",
         "refused          0",
@@ -241,6 +245,78 @@ fn wrong_replies_are_counted_and_fail() {
         &stderr,
         "4 of 4 clients got a wrong reply (is the server one of the lesson's?)",
     );
+}
+
+/// A session that answers the first message whole, and the second with
+/// the first 2 of its 14 bytes; then reads until the client goes.
+fn half_the_second_reply(socket: TcpStream) {
+    let mut input = BufReader::new(&socket);
+    if let Some(message) = next_message(&mut input) {
+        write_utf(&mut &socket, &format!("{message} World!")).unwrap();
+        if next_message(&mut input).is_some() {
+            (&socket).write_all(&[0x00, 0x0C]).unwrap();
+            silent(socket);
+        }
+    }
+}
+
+/// A reply that stops in the middle of its frame is its own outcome, and
+/// not a measurement: neither starved nor stalled, status 1, in words of
+/// its own.
+#[test]
+fn a_reply_cut_off_in_its_frame_is_counted_and_fails() {
+    let port = fake_server(half_the_second_reply);
+    let args = ["--clients", "3", "--messages", "5", "--timeout-ms", "300"];
+    let (code, report, stderr) = crowd_json(port, &args);
+    assert_eq!(code, Some(1), "{report}");
+    assert_outcomes(&report, &[("half_replies", 3)]);
+    assert_eq!(report["replies"], 3, "{report}");
+    assert_one_error_line(
+        &stderr,
+        "3 of 3 clients got a reply that stopped in the middle of its frame (did the server stop \
+         mid-write?)",
+    );
+}
+
+/// A frame the server sends after the last reply, unasked (here once the
+/// client has said `exit`), is its own outcome, not served: status 1.
+#[test]
+fn an_extra_frame_after_the_last_reply_is_counted_and_fails() {
+    let port = fake_server(|socket| {
+        answering(|message| format!("{message} World!"))(socket.try_clone().unwrap());
+        let _ = write_utf(&mut &socket, "one more thing");
+    });
+    let (code, report, stderr) = crowd_json(port, &["--clients", "3", "--messages", "2"]);
+    assert_eq!(code, Some(1), "{report}");
+    assert_outcomes(&report, &[("extra_frames", 3)]);
+    assert_eq!(report["replies"], 6, "{report}");
+    assert_one_error_line(
+        &stderr,
+        "3 of 3 clients got bytes after their last reply that no request asked for (is the server \
+         one of the lesson's?)",
+    );
+}
+
+/// With no reply at all, no round trip was measured, and none is shown: not
+/// `p50 0 µs`, which would read as a round trip too fast to see.
+#[test]
+fn without_a_reply_no_round_trip_is_shown() {
+    let port = fake_server(silent);
+    let args = ["--clients", "2", "--messages", "1", "--timeout-ms", "200"];
+    let (code, report, stderr) = crowd_json(port, &args);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""), "{report}");
+    assert_outcomes(&report, &[("starved", 2)]);
+    for key in ["p50_us", "p99_us", "max_us"] {
+        assert!(report[key].is_null(), "{key} in {report}");
+    }
+    let port = port.to_string();
+    let (status, table, stderr) = common::run("crowd", &[&["--port", &port], &args[..]].concat());
+    assert!(status.success(), "{stderr}");
+    assert!(
+        table.contains("round trip       none measured (no reply came in time)"),
+        "{table}"
+    );
+    assert!(!table.contains("µs"), "{table}");
 }
 
 /// A session that answers the first message, reads the second (so the

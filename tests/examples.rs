@@ -4,7 +4,12 @@
 
 use crate::common;
 
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
@@ -64,6 +69,107 @@ fn ctrl_c_closes_every_session_in_order_and_exits_0() {
             .all(|row| row.state == TcpState::TimeWait)
             .then_some(())
     });
+}
+
+/// Clients that keep sending without reading their replies, as Ctrl-C
+/// comes, read every byte the server wrote them and then the end of the
+/// stream, not a reset: the server reads what they still send before it
+/// closes, so the kernel has nothing unread to reset the connection for.
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "sends SIGINT with kill, which only Unix has; Windows's Ctrl-C is a console event"
+)]
+fn ctrl_c_ends_clients_that_keep_sending_with_the_end_of_the_stream() {
+    let mut server = start("shutdown", &[]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<SendingClient> = (0..5).map(|_| SendingClient::start(server.port, &stop)).collect();
+    // Each client's sending is held up: its replies filled its receive
+    // buffer and the server's send buffer, so the server stopped reading,
+    // and its messages filled the buffers the other way.
+    for client in &clients {
+        client
+            .held_up
+            .recv_timeout(PATIENCE)
+            .expect("a client's sending held up");
+    }
+    server.process.interrupt(); // Ctrl-C
+    stop.store(true, Ordering::SeqCst);
+    for (number, client) in clients.into_iter().enumerate() {
+        let (sent, read, end) = client.stop_and_read();
+        assert!(sent > 0 && read > 0, "client {number}: sent {sent}, read {read}");
+        assert!(
+            matches!(end, Closed::Eof),
+            "client {number} (sent {sent} bytes, read {read}) read {end:?}, not the end of the stream"
+        );
+    }
+    let (status, stderr) = server.process.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+}
+
+/// A client that sends frames as fast as it can and reads nothing, until
+/// told to stop; then it reads everything that came.
+struct SendingClient {
+    socket: TcpStream,
+    sender: thread::JoinHandle<io::Result<u64>>,
+    /// Says once that a send made no progress for [`SILENCE`].
+    held_up: mpsc::Receiver<()>,
+}
+
+impl SendingClient {
+    fn start(port: u16, stop: &Arc<AtomicBool>) -> SendingClient {
+        let socket = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut sending = socket.try_clone().unwrap();
+        sending.set_write_timeout(Some(SILENCE)).unwrap();
+        let text = "x".repeat(30_000);
+        let mut frame = (text.len() as u16).to_be_bytes().to_vec();
+        frame.extend_from_slice(text.as_bytes());
+        let stream = frame.repeat(4);
+        let (said, held_up) = mpsc::channel();
+        let stop = Arc::clone(stop);
+        let sender = thread::spawn(move || {
+            let (mut at, mut sent) = (0, 0);
+            while !stop.load(Ordering::SeqCst) {
+                match sending.write(&stream[at..]) {
+                    Ok(count) => {
+                        at = (at + count) % stream.len();
+                        sent += count as u64;
+                    }
+                    Err(error)
+                        if matches!(error.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) =>
+                    {
+                        let _ = said.send(());
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            Ok(sent)
+        });
+        SendingClient {
+            socket,
+            sender,
+            held_up,
+        }
+    }
+
+    /// Waits for the sending to stop, then reads to the end: the bytes
+    /// sent, the bytes read, and how the stream ended.
+    fn stop_and_read(mut self) -> (u64, u64, Closed) {
+        let sent = self.sender.join().unwrap().expect("sending");
+        self.socket.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut scrap = vec![0; 64 * 1024];
+        let mut read = 0;
+        loop {
+            match self.socket.read(&mut scrap) {
+                Ok(0) => return (sent, read, Closed::Eof),
+                Ok(count) => read += count as u64,
+                Err(error) if error.kind() == io::ErrorKind::ConnectionReset => {
+                    return (sent, read, Closed::Reset(error))
+                }
+                Err(error) => panic!("reading after {read} bytes: {error}"),
+            }
+        }
+    }
 }
 
 /// What Ctrl-C did, as examine's `ctrl_c` check judges it.

@@ -88,3 +88,22 @@ fn log_lines_have_the_lessons_shape() {
         server.log()
     );
 }
+
+/// A client that resets the connection in the middle of its message: the
+/// server says so in the words server-v2 and v3 use, the same on every
+/// system, not the system's own ("Connection reset by peer (os error 104)"
+/// on Linux), and exits 1.
+#[test]
+fn a_reset_is_said_as_the_other_servers_say_it() {
+    let mut server = Server::start("server-v1", &[]);
+    let mut client = socket_lesson::peer::Peer::connect(server.port).unwrap();
+    server.expect_log(&format!("connected: client 127.0.0.1:{} ", client.port()));
+    client.send_bytes(&[0x00, 0x05, b'H', b'e']).unwrap(); // 2 of 5 bytes
+    client.reset().unwrap();
+    let (status, stderr) = server.process.wait_exit();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "server-v1: error: the client reset the connection (RST)"
+    );
+}

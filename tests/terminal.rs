@@ -16,7 +16,7 @@
 use crate::common;
 
 use common::terminal::{Terminal, CTRL_C, CTRL_D, ENTER, LEFT, UP};
-use common::{binary, Peer, Server};
+use common::{binary, wait_for_kernel, Peer, Server, REPORTS_QUEUES};
 use unicode_width::UnicodeWidthStr;
 
 /// Why these tests do not run on Windows.
@@ -120,6 +120,35 @@ fn lab_on_a_terminal_answers_ctrl_c_and_keeps_its_history() {
     let screen = lab.transcript();
     assert_no_library_log(&screen);
     assert_boxes_whole(&screen);
+}
+
+/// lab at 80×24, `read` on a frame whose rest never comes: read_utf() has
+/// taken the bytes that came and waits in read() for the others; Ctrl-C
+/// interrupts it, the lab says what was taken, and its prompt comes back.
+#[test]
+#[cfg_attr(windows, ignore = unix_terminal!())]
+fn lab_on_a_terminal_answers_ctrl_c_in_the_middle_of_a_frame() {
+    let mut lab = Terminal::start(&binary("lab"), &["--port", "0"], 80, 24);
+    let port = listening_port(&lab.wait_for("lab>"));
+    let mut client = Peer::connect(port).unwrap();
+    lab.type_line("accept");
+    lab.wait_for("accept() returned socket 1");
+    client.send_bytes(&[0x00, 0x05, b'H', b'e']).unwrap(); // 4 of the frame's 7 bytes
+    if REPORTS_QUEUES {
+        let client_port = client.port();
+        wait_for_kernel("the 4 bytes unread on the server's side", |table| {
+            (table.server_side(port, client_port)?.unread? == 4).then_some(())
+        });
+    }
+    lab.wait_for_nth("lab>", 2);
+    lab.type_line("read 1");
+    lab.wait_for("blocked in read(): socket 1's receive buffer holds 4 of the frame's 7 bytes");
+    lab.press(CTRL_C);
+    lab.wait_for("read() was interrupted (Ctrl-C) in the middle of a frame: 4 bytes were taken");
+    lab.wait_for_nth("lab>", 3);
+    lab.press(CTRL_D);
+    let status = lab.wait_exit();
+    assert!(status.success(), "{status:?}");
 }
 
 /// lab on a narrow terminal: the picture and the help fit it.

@@ -157,6 +157,14 @@ pub(crate) fn table(samples: &[(usize, Target, Sample)], rounds: usize, java: &J
             let of_report = |value: fn(&Report) -> f64| {
                 median(runs.iter().map(|sample| value(&sample.report))).unwrap_or(0.0)
             };
+            // Runs without a reply measured no round trip: left out.
+            let of_round_trip = |value: fn(&Report) -> Option<u64>| {
+                median(
+                    runs.iter()
+                        .filter_map(|sample| value(&sample.report))
+                        .map(|us| us as f64),
+                )
+            };
             let of_server = |value: fn(&Process) -> Option<f64>| {
                 median(
                     runs.iter()
@@ -165,15 +173,15 @@ pub(crate) fn table(samples: &[(usize, Target, Sample)], rounds: usize, java: &J
             };
             let _ = writeln!(
                 out,
-                "| {clients} × {messages} | {} | {} | {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {} | {} |",
+                "| {clients} × {messages} | {} | {} | {} | {:.0} | {} | {} | {} | {} | {} | {} |",
                 target.name(),
                 seconds(workload.timeout),
                 outcome(&runs),
                 of_report(|report| report.replies_per_s),
                 show_f64(of_server(|server| server.cpu_us_per_reply), 1),
-                of_report(|report| report.p50_us as f64),
-                of_report(|report| report.p99_us as f64),
-                of_report(|report| report.max_us as f64),
+                show_f64(of_round_trip(|report| report.p50_us), 0),
+                show_f64(of_round_trip(|report| report.p99_us), 0),
+                show_f64(of_round_trip(|report| report.max_us), 0),
                 of_server(|server| Some(server.peak_rss_kib as f64)).map_or("-".to_string(), mib),
                 show_f64(of_server(|server| Some(server.peak_threads as f64)), 0),
             );

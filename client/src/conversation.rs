@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 use log::warn;
 
+use crate::net::is_time_out;
 use crate::protocol::{encode, read_utf, MAX_FRAME_PAYLOAD};
 use crate::text::shown;
 
@@ -56,6 +57,41 @@ pub fn no_reply(timeout: Duration, port: u16) -> anyhow::Error {
         "no reply within {timeout:?} (--timeout): the server has not answered; it may not have accepted \
          this connection (`cargo run --bin peek -- --port {port}` shows the message waiting unread in \
          its receive buffer), or it is busy or stuck"
+    )
+}
+
+/// Whether something to read (a byte, or the end of the connection) arrives
+/// within `wait` (`None`: for ever). It is left where it is, for `read_utf`.
+///
+/// A client waits for its reply's first byte with this, a `peek` under the
+/// socket's read time-out, before it reads the frame: a time-out here means
+/// that no reply came at all ([`no_reply`]), and one while the frame is
+/// read, that the reply stopped in the middle ([`reply_stopped`]). A read
+/// that times out in the middle of a frame cannot tell them apart, having
+/// taken what it read out of the `BufReader`; `peek` takes nothing.
+pub fn arrives_within(socket: &TcpStream, wait: Option<Duration>) -> io::Result<bool> {
+    socket.set_read_timeout(wait)?;
+    loop {
+        match socket.peek(&mut [0]) {
+            Ok(_) => return Ok(true),
+            Err(error) if is_time_out(&error) => return Ok(false),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// The error for `--timeout` passing in the middle of a reply: its first
+/// byte had arrived, then the rest stopped coming.
+///
+/// ```
+/// let error = client::conversation::reply_stopped(std::time::Duration::from_secs(2));
+/// assert!(error.to_string().starts_with("the reply stopped arriving"));
+/// ```
+pub fn reply_stopped(timeout: Duration) -> anyhow::Error {
+    anyhow!(
+        "the reply stopped arriving: nothing more came for {timeout:?} (--timeout) in the middle of \
+         it; the server or the network is stuck"
     )
 }
 

@@ -7,8 +7,8 @@
 use std::io::BufReader;
 use std::net::TcpListener;
 
-use anyhow::{Context, Result};
-use client::protocol::{read_utf, write_utf};
+use anyhow::{anyhow, Context, Result};
+use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
 use log::{debug, info};
 
@@ -31,15 +31,25 @@ pub fn serve(listener: TcpListener) -> Result<()> {
     let mut output = &socket;
 
     // read_utf blocks until the client's whole frame is in our receive buffer.
-    let received =
-        read_utf(&mut input)?.context("the client closed the connection without sending a message")?;
+    let received = read_utf(&mut input)
+        .map_err(in_words)?
+        .context("the client closed the connection without sending a message")?;
     debug!("received: {}", shown(&received));
 
     let reply = format!("{received} World!");
-    write_utf(&mut output, &reply)?;
+    write_utf(&mut output, &reply)
+        .map_err(in_words)
+        .context("cannot send the reply")?;
     debug!("sent: {}", shown(&reply));
 
     // Returning drops `socket` and `listener`: the kernel closes both.
     info!("closing the connection and the listening socket");
     Ok(())
+}
+
+/// A failed read or write in the words server-v2 and v3 use: a reset is
+/// `the client reset the connection (RST)` on every system, rather than
+/// each system's own words.
+fn in_words(error: ProtocolError) -> anyhow::Error {
+    anyhow!(error.describe("client"))
 }

@@ -13,13 +13,15 @@ use socket_lesson::crowd::{Crowd, Report, DEFAULT_TIMEOUT};
 /// reports who was served and who starved, and how fast.
 ///
 /// Each client ends in one of these ways, and each is counted: served (every
-/// reply right and within the time-out, then `exit` sent); starved (no reply
-/// at all: the time-out passed, or the server closed the connection without
-/// answering, as server-v2 does to the clients in its accept queue when it
-/// exits); stalled (some replies, then none within the time-out); a wrong
-/// reply; closed or reset by the server mid-run; refused; connect timed out
-/// (the accept queue was full and the server's kernel dropped the SYN); or
-/// connect failed otherwise.
+/// reply right and within the time-out, then `exit` sent, and the server
+/// closed); starved (no reply at all: the time-out passed, or the server
+/// closed the connection without answering, as server-v2 does to the clients
+/// in its accept queue when it exits); stalled (some replies, then none
+/// within the time-out); a reply cut off (part of a reply's frame came, then
+/// no more); a wrong reply; an extra frame (bytes after the last reply that
+/// no request asked for); closed or reset by the server mid-run; refused;
+/// connect timed out (the accept queue was full and the server's kernel
+/// dropped the SYN); or connect failed otherwise.
 ///
 /// The exit status is 0 when every client ended served, starved or stalled:
 /// that is a measurement. Otherwise the counts are printed all the same,
@@ -115,7 +117,9 @@ fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
         )?,
     }
     writeln!(out, "stalled          {}", report.stalled)?;
+    writeln!(out, "reply cut off    {}", report.half_replies)?;
     writeln!(out, "wrong replies    {}", report.wrong_replies)?;
+    writeln!(out, "extra frames     {}", report.extra_frames)?;
     writeln!(out, "closed mid-run   {}", report.closed)?;
     writeln!(out, "reset mid-run    {}", report.reset)?;
     writeln!(out, "refused          {}", report.refused)?;
@@ -134,11 +138,13 @@ fn write_table(out: &mut impl Write, report: &Report) -> io::Result<()> {
         report.elapsed_s, report.connect_s
     )?;
     writeln!(out, "replies/s        {:.0}", report.replies_per_s)?;
-    writeln!(
-        out,
-        "round trip       p50 {} µs, p99 {} µs, max {} µs",
-        report.p50_us, report.p99_us, report.max_us
-    )
+    match (report.p50_us, report.p99_us, report.max_us) {
+        (Some(p50), Some(p99), Some(max)) => {
+            writeln!(out, "round trip       p50 {p50} µs, p99 {p99} µs, max {max} µs")
+        }
+        // Nothing to measure: a 0 would read as a round trip too fast to see.
+        _ => writeln!(out, "round trip       none measured (no reply came in time)"),
+    }
 }
 
 /// The count of replies so far, redrawn in place on standard error: only

@@ -3,6 +3,7 @@
 //! all, then, once every thread is ready, talking.
 
 use std::io::{self, Read, Write};
+use std::net::Shutdown;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -107,7 +108,8 @@ enum Stage {
     Connecting,
     /// Connected, waiting for the others.
     Ready,
-    /// Sending requests and reading replies, then sending `exit`.
+    /// Sending requests and reading replies, then sending `exit` and
+    /// waiting for the server to close.
     Talking,
     /// Ended; its [`End`] is counted.
     Done,
@@ -371,6 +373,10 @@ impl Client {
                 return Ok(false);
             }
         }
+        if self.outgoing == Outgoing::Exit {
+            self.read_to_close(shared.tally);
+            return Ok(false);
+        }
         self.read_replies(token, shared)
     }
 
@@ -413,7 +419,10 @@ impl Client {
         }
         self.want_writable(false, token, shared.registry)?;
         if self.outgoing == Outgoing::Exit {
-            self.end(End::Served, shared.tally);
+            // Nothing more to send: the server sees the end of the stream
+            // after `exit`, should it not close on `exit` alone. The client
+            // is served once the server closes (see `read_to_close`).
+            let _ = self.socket.shutdown(Shutdown::Write);
         }
         Ok(())
     }
@@ -464,8 +473,9 @@ impl Client {
                     self.received += read;
                     if self.received == shared.frames.reply.len() {
                         self.reply_complete(token, shared)?;
-                        let awaiting = self.stage == Stage::Talking && self.outgoing == Outgoing::Request;
-                        return Ok(awaiting && !self.writable_too);
+                        // After the last reply too: what came with it is
+                        // read next turn, as no event may say it is there.
+                        return Ok(self.stage == Stage::Talking && !self.writable_too);
                     }
                 }
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
@@ -476,6 +486,23 @@ impl Client {
         Ok(false)
     }
 
+    /// After `exit`: reads until the server closes the connection. The end
+    /// of the stream, or a reset (a server that closed with `exit` unread),
+    /// and the client was served; a byte first, and the server sent a frame
+    /// no request asked for. Nothing yet, and the client waits on.
+    fn read_to_close(&mut self, tally: &mut Tally) {
+        let end = loop {
+            match self.socket.read(&mut [0]) {
+                Ok(0) => break End::Served,
+                Ok(_) => break End::ExtraFrame,
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => return,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break End::Served,
+            }
+        };
+        self.end(end, tally);
+    }
+
     /// A whole, right reply is in: count it if it came in time, then send the
     /// next request, or `exit`.
     fn reply_complete(&mut self, token: Token, shared: &mut Shared) -> io::Result<()> {
@@ -483,8 +510,9 @@ impl Client {
         // The sweep may not have run since the deadline passed: a reply
         // completed after it is late, however right.
         if now >= self.deadline {
+            // A whole reply, late: not one cut off.
             shared.tally.late_replies += 1;
-            self.time_out(shared.tally);
+            self.end(self.waited_in_vain(), shared.tally);
             return Ok(());
         }
         self.replies += 1;
@@ -506,7 +534,18 @@ impl Client {
     /// starved or stalled, asks its socket once: a connection that the server
     /// closed or reset just now, after the last poll and before this sweep,
     /// is counted as what it is.
+    ///
+    /// After `exit`, the server has had the time-out to close: every reply
+    /// came, so the client was served, unless bytes came that no request
+    /// asked for.
     fn deadline_passed(&mut self, shared: &mut Shared) {
+        if self.outgoing == Outgoing::Exit {
+            self.read_to_close(shared.tally);
+            if self.stage == Stage::Talking {
+                self.end(End::Served, shared.tally);
+            }
+            return;
+        }
         match self.socket.read(&mut shared.scratch[..1]) {
             Ok(0) => self.lost(End::Closed, shared.tally),
             Err(error)
@@ -520,30 +559,46 @@ impl Client {
         }
     }
 
-    /// The time-out passed: starved if no reply ever came, stalled otherwise.
+    /// The time-out passed with no more of the awaited reply: a reply cut
+    /// off if part of it came, else starved or stalled.
     fn time_out(&mut self, tally: &mut Tally) {
-        self.end(
-            if self.replies == 0 {
-                End::Starved
-            } else {
-                End::Stalled
-            },
-            tally,
-        );
+        let end = if self.reply_cut_off() {
+            End::HalfReply
+        } else {
+            self.waited_in_vain()
+        };
+        self.end(end, tally);
     }
 
-    /// The server closed or reset the connection (`how`). Before any reply,
-    /// the client is starved, as server-v2's queued clients are when it
-    /// exits and resets them.
+    /// Starved if no reply ever came, stalled otherwise.
+    fn waited_in_vain(&self) -> End {
+        if self.replies == 0 {
+            End::Starved
+        } else {
+            End::Stalled
+        }
+    }
+
+    /// The server closed or reset the connection (`how`). In the middle of a
+    /// reply, the reply was cut off; before any reply, the client is
+    /// starved, as server-v2's queued clients are when it exits and resets
+    /// them.
     fn lost(&mut self, how: End, tally: &mut Tally) {
-        self.end(
-            if self.replies == 0 {
-                End::StarvedThenClosed
-            } else {
-                how
-            },
-            tally,
-        );
+        let end = if self.reply_cut_off() {
+            End::HalfReply
+        } else if self.replies == 0 {
+            End::StarvedThenClosed
+        } else {
+            how
+        };
+        self.end(end, tally);
+    }
+
+    /// Whether part of the awaited reply came. A whole one moves the client
+    /// on at once (the next request starts `received` again, `exit` ends
+    /// the wait for replies), so bytes of it here are never all of it.
+    fn reply_cut_off(&self) -> bool {
+        self.outgoing == Outgoing::Request && self.received > 0
     }
 
     fn end(&mut self, end: End, tally: &mut Tally) {

@@ -2,16 +2,19 @@
 //! tour's side-by-side table, and the benchmarks.
 //!
 //! Every client connects, then all start together: each sends a message and
-//! waits for its reply, `messages` times, then sends `exit`. A client waits
-//! at most `timeout` for its connection, and then for each reply. Each
-//! client ends in exactly one of these ways, and the [`Report`] counts each:
+//! waits for its reply, `messages` times, then sends `exit`, closes its
+//! sending side, and waits for the server to close the connection. A client
+//! waits at most `timeout` for its connection, then for each reply, then for
+//! the close. Each client ends in exactly one of these ways, and the [`Report`] counts each:
 //!
 //! | outcome | what happened |
 //! |---|---|
-//! | served | every reply came, right and within the time-out, then `exit` was sent |
+//! | served | every reply came, right and within the time-out, then `exit` was sent, and the server closed the connection (or did not within the time-out) without sending anything more |
 //! | starved | no reply ever came: the time-out passed, or the server closed or reset the connection without answering once. Against server-v2 that is every client but the first: they wait in its accept queue, and it resets them when it exits |
 //! | stalled | some replies came, then one did not come within the time-out |
+//! | reply cut off | part of a reply's frame came, each byte right, then no more: the time-out passed, or the server closed or reset the connection in the middle of the frame |
 //! | wrong reply | a reply was not `message + " World!"` |
+//! | extra frame | every reply came, then bytes that no request asked for, before the server closed |
 //! | closed, reset | after replies had begun, the server closed the connection, or reset it (or it broke otherwise): the server was stopped mid-run, say |
 //! | refused | the connect was refused: nothing listens there (or, on Windows, the accept queue was full) |
 //! | connect timed out | the handshake did not finish within the time-out: the server's accept queue was full and its kernel dropped the SYN (Linux and macOS do), or the server cannot be reached |

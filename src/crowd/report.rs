@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use super::round_trips::RoundTrips;
 
 /// What a crowd saw. Each client is counted in exactly one outcome:
-/// `served + starved + stalled + wrong_replies + closed + reset + refused +
-/// connect_timed_out + connect_failed == clients`. The module's
+/// `served + starved + stalled + half_replies + wrong_replies +
+/// extra_frames + closed + reset + refused + connect_timed_out +
+/// connect_failed == clients`. The module's
 /// documentation says what each outcome means.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Report {
@@ -25,9 +26,17 @@ pub struct Report {
     pub starved_then_closed: usize,
     /// Clients that got some replies, then not the next one in time.
     pub stalled: usize,
+    /// Clients whose awaited reply stopped in the middle of its frame: some
+    /// of its bytes came, each right, then no more within the time-out, or
+    /// the server closed or reset the connection.
+    pub half_replies: usize,
     /// Clients that got a reply that was not `message + " World!"` (each
     /// stops at its first, so this is also the number of wrong replies).
     pub wrong_replies: usize,
+    /// Clients that got every reply in time, then bytes no request asked
+    /// for, after the last reply and before the server closed the
+    /// connection.
+    pub extra_frames: usize,
     /// Clients whose connection the server closed after replies had begun.
     pub closed: usize,
     /// Clients whose connection the server reset after replies had begun.
@@ -52,12 +61,14 @@ pub struct Report {
     pub connect_s: f64,
     /// `replies / elapsed_s`.
     pub replies_per_s: f64,
-    /// Round-trip time, median, in microseconds.
-    pub p50_us: u64,
-    /// Round-trip time, 99th percentile, in microseconds.
-    pub p99_us: u64,
-    /// Round-trip time, longest, in microseconds.
-    pub max_us: u64,
+    /// Round-trip time, median, in microseconds; `None` when no reply came
+    /// in time, so that nothing was measured.
+    pub p50_us: Option<u64>,
+    /// Round-trip time, 99th percentile, in microseconds; `None` as for
+    /// `p50_us`.
+    pub p99_us: Option<u64>,
+    /// Round-trip time, longest, in microseconds; `None` as for `p50_us`.
+    pub max_us: Option<u64>,
 }
 
 impl Report {
@@ -66,15 +77,27 @@ impl Report {
     /// or stalled.
     ///
     /// Starving and stalling are measurements: the server did not answer in
-    /// time (server-v2's starvation is the lesson). A wrong reply, a
-    /// connection closed or reset mid-run, or a connect that failed means the
-    /// crowd did not measure the server it was pointed at.
+    /// time (server-v2's starvation is the lesson). A reply cut off in the
+    /// middle of its frame, a wrong reply, an extra frame, a connection
+    /// closed or reset mid-run, or a connect that failed means the crowd did
+    /// not measure the server it was pointed at.
     pub fn failure(&self) -> Option<String> {
         let were = |count: usize| if count == 1 { "was" } else { "were" };
         let outcomes = [
             (
+                self.half_replies,
+                "got a reply that stopped in the middle of its frame (did the server stop mid-write?)"
+                    .to_string(),
+            ),
+            (
                 self.wrong_replies,
                 "got a wrong reply (is the server one of the lesson's?)".to_string(),
+            ),
+            (
+                self.extra_frames,
+                "got bytes after their last reply that no request asked for (is the server one of \
+                 the lesson's?)"
+                    .to_string(),
             ),
             (
                 self.reset,
@@ -125,7 +148,9 @@ pub(super) enum End {
     Starved,
     StarvedThenClosed,
     Stalled,
+    HalfReply,
     WrongReply,
+    ExtraFrame,
     Closed,
     Reset,
     Refused,
@@ -140,7 +165,9 @@ pub(super) struct Tally {
     starved: usize,
     starved_then_closed: usize,
     stalled: usize,
+    half_replies: usize,
     wrong_replies: usize,
+    extra_frames: usize,
     closed: usize,
     reset: usize,
     refused: usize,
@@ -168,7 +195,9 @@ impl Tally {
                 &mut self.starved
             }
             End::Stalled => &mut self.stalled,
+            End::HalfReply => &mut self.half_replies,
             End::WrongReply => &mut self.wrong_replies,
+            End::ExtraFrame => &mut self.extra_frames,
             End::Closed => &mut self.closed,
             End::Reset => &mut self.reset,
             End::Refused => &mut self.refused,
@@ -194,7 +223,9 @@ impl Tally {
         self.starved += other.starved;
         self.starved_then_closed += other.starved_then_closed;
         self.stalled += other.stalled;
+        self.half_replies += other.half_replies;
         self.wrong_replies += other.wrong_replies;
+        self.extra_frames += other.extra_frames;
         self.closed += other.closed;
         self.reset += other.reset;
         self.refused += other.refused;
@@ -222,7 +253,9 @@ impl Tally {
             starved: self.starved,
             starved_then_closed: self.starved_then_closed,
             stalled: self.stalled,
+            half_replies: self.half_replies,
             wrong_replies: self.wrong_replies,
+            extra_frames: self.extra_frames,
             closed: self.closed,
             reset: self.reset,
             refused: self.refused,
@@ -238,9 +271,10 @@ impl Tally {
             } else {
                 0.0
             },
-            p50_us: self.round_trips.percentile(50.0),
-            p99_us: self.round_trips.percentile(99.0),
-            max_us: self.round_trips.max(),
+            // No reply, no round trip: nothing to show, rather than a 0.
+            p50_us: (replies > 0).then(|| self.round_trips.percentile(50.0)),
+            p99_us: (replies > 0).then(|| self.round_trips.percentile(99.0)),
+            max_us: (replies > 0).then(|| self.round_trips.max()),
         }
     }
 }
@@ -276,12 +310,21 @@ mod tests {
             (1, 1, 1)
         );
         assert_eq!(report.connect_timed_out, 1);
-        assert_eq!((report.replies, report.max_us), (2, 30));
+        assert_eq!((report.replies, report.max_us), (2, Some(30)));
         assert_eq!((report.replies_per_s, report.connect_s), (1.0, 0.5));
     }
 
     fn report(ends: &[End]) -> Report {
         tally(ends).report(ends.len(), Duration::from_secs(1), Duration::ZERO)
+    }
+
+    #[test]
+    fn without_a_reply_no_round_trip_is_shown() {
+        let starved = report(&[End::Starved, End::StarvedThenClosed]);
+        assert_eq!(
+            (starved.p50_us, starved.p99_us, starved.max_us),
+            (None, None, None)
+        );
     }
 
     #[test]
@@ -304,6 +347,15 @@ mod tests {
         assert_eq!(
             failure,
             "1 of 2 clients was closed by the server mid-run (was it stopped?)"
+        );
+        let failure = report(&[End::Served, End::HalfReply, End::ExtraFrame])
+            .failure()
+            .unwrap();
+        assert_eq!(
+            failure,
+            "1 of 3 clients got a reply that stopped in the middle of its frame (did the server \
+             stop mid-write?), 1 got bytes after their last reply that no request asked for (is \
+             the server one of the lesson's?)"
         );
         for end in [End::Refused, End::ConnectTimedOut, End::ConnectFailed] {
             assert!(report(&[end]).failure().unwrap().starts_with("1 of 1 clients "));

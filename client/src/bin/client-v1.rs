@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use client::conversation::{closed_without_replying, let_the_server_close_first, no_reply};
+use client::conversation::{
+    arrives_within, closed_without_replying, let_the_server_close_first, no_reply, reply_stopped,
+};
 use client::net::is_time_out;
 use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
@@ -40,7 +42,12 @@ fn run(args: &Args) -> Result<()> {
     info!("sent: {}", shown(&args.message));
 
     // Blocks until the server's reply is in our receive buffer (with
-    // --timeout, at most that long).
+    // --timeout, at most that long): first until its first byte, so that a
+    // time-out tells no reply at all from a reply that stopped midway.
+    if !arrives_within(&socket, args.server.timeout).context("cannot read the server's reply")? {
+        let timeout = args.server.timeout.unwrap_or_default();
+        return Err(no_reply(timeout, args.server.port));
+    }
     let reply = read_utf(&mut input)
         .map_err(|error| reply_failed(error, args))?
         .ok_or_else(|| closed_without_replying(&args.message))?;
@@ -57,13 +64,11 @@ fn run(args: &Args) -> Result<()> {
 /// How long client-v1 listens after its reply for the server to close.
 const GOODBYE: Duration = Duration::from_millis(250);
 
-/// The error for a reply that could not be read, saying what a time-out
-/// means.
+/// The error for a reply that could not be read. Its first byte had
+/// arrived, so a time-out here is a frame that stopped in the middle.
 fn reply_failed(error: ProtocolError, args: &Args) -> anyhow::Error {
     match (&error, args.server.timeout) {
-        (ProtocolError::Io(cause), Some(timeout)) if is_time_out(cause) => {
-            no_reply(timeout, args.server.port)
-        }
+        (ProtocolError::Io(cause), Some(timeout)) if is_time_out(cause) => reply_stopped(timeout),
         _ => anyhow::Error::new(error).context("cannot read the server's reply"),
     }
 }

@@ -6,10 +6,12 @@ use std::net::TcpStream;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 use client::cli::ClientArgs;
-use client::conversation::{closed_without_replying, let_the_server_close_first, no_reply};
+use client::conversation::{
+    arrives_within, closed_without_replying, let_the_server_close_first, no_reply, reply_stopped,
+};
 use client::net::is_time_out;
 use client::protocol::{read_utf, write_utf, ProtocolError};
 use client::text::shown;
@@ -150,20 +152,6 @@ fn wait_for_the_reply(socket: &TcpStream, input: &BufReader<&TcpStream>, args: &
     }
 }
 
-/// Whether something to read (a byte, or the end of the connection) arrives
-/// within `wait` (`None`: for ever). It is left where it is, for `read_utf`.
-fn arrives_within(socket: &TcpStream, wait: Option<Duration>) -> io::Result<bool> {
-    socket.set_read_timeout(wait)?;
-    loop {
-        match socket.peek(&mut [0]) {
-            Ok(_) => return Ok(true),
-            Err(error) if is_time_out(&error) => return Ok(false),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        }
-    }
-}
-
 /// Reports, one line each, the messages the server has sent that no
 /// message of ours asked for, so that none is taken for the next reply.
 /// Called after each reply (a second frame often arrives with it) and
@@ -218,10 +206,7 @@ const GOODBYE: Duration = Duration::from_secs(2);
 /// stopped in the middle.
 fn reply_failed(error: ProtocolError, args: &ClientArgs) -> anyhow::Error {
     match (&error, args.timeout) {
-        (ProtocolError::Io(cause), Some(timeout)) if is_time_out(cause) => anyhow!(
-            "the reply stopped arriving: nothing more came for {timeout:?} (--timeout) in the middle of \
-             it; the server or the network is stuck"
-        ),
+        (ProtocolError::Io(cause), Some(timeout)) if is_time_out(cause) => reply_stopped(timeout),
         _ => anyhow::Error::new(error).context("cannot read the server's reply"),
     }
 }

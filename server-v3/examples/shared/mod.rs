@@ -20,6 +20,17 @@ use server_v2::{SessionEnd, SessionError};
 /// connections down. They end at once; the bound is for one that does not.
 pub const SESSIONS_END_WITHIN: Duration = Duration::from_secs(3);
 
+/// How long a shutdown lets clients close their side once they have read
+/// the end of the stream, and a session read what its client still sends.
+pub const CLIENTS_CLOSE_WITHIN: Duration = Duration::from_secs(1);
+
+/// How much a session reads, at most, of what its client still sends once
+/// the session has ended: well above what the two sockets' buffers hold
+/// (on Linux a receive buffer may grow to `net.ipv4.tcp_rmem`'s maximum,
+/// 32 MiB on the machine the lesson was measured on), yet a bound on a
+/// client that never stops.
+pub const DRAIN_AT_MOST: u64 = 64 * 1024 * 1024;
+
 /// The live sessions: each one's number and a handle on its socket.
 #[derive(Clone, Default)]
 pub struct Registry {
@@ -52,13 +63,30 @@ impl Registry {
         self.lock().len()
     }
 
-    /// Shuts every registered session's connection down, both ways: the
-    /// kernel sends the client a FIN, and a session blocked in a read on it
-    /// returns at once with the end of the stream.
+    /// Shuts every registered session's connection down, in two steps.
+    ///
+    /// First the sending side only: the kernel sends each client, after the
+    /// replies already written, a FIN, and a session blocked writing to a
+    /// client that does not read returns at once. The receiving side stays
+    /// open, so that each session can read what its client still sends
+    /// before it closes (see [`drain`]). A client that reads the end of the
+    /// stream closes its side, and its session's read returns.
+    ///
+    /// Then, for the sessions still registered after [`CLIENTS_CLOSE_WITHIN`]
+    /// (a client that does not read, or does not close), the receiving side
+    /// too: a session blocked in a read returns at once with the end of the
+    /// stream.
     pub fn shut_down_all(&self) {
+        self.shut_down(Shutdown::Write);
+        if !self.wait_until_empty(CLIENTS_CLOSE_WITHIN).is_empty() {
+            self.shut_down(Shutdown::Both);
+        }
+    }
+
+    fn shut_down(&self, how: Shutdown) {
         for socket in self.lock().values() {
             // A connection the client already closed may refuse; it ends anyway.
-            let _ = socket.shutdown(Shutdown::Both);
+            let _ = socket.shutdown(how);
         }
     }
 
@@ -173,12 +201,33 @@ pub fn end_session(socket: &TcpStream, ended: Result<SessionEnd, SessionError>, 
     drain(socket);
 }
 
-/// Reads and drops what the client may still have sent. A socket closed
-/// with unread bytes makes the kernel reset the connection (RST) instead
-/// of closing it in order (FIN): emptied first, it closes in order.
-pub fn drain(mut socket: &TcpStream) {
-    if socket.set_nonblocking(true).is_ok() {
-        let mut scrap = [0u8; 4096];
-        while matches!(socket.read(&mut scrap), Ok(read) if read > 0) {}
+/// Closes the sending side, then reads and drops what the client still
+/// sends, until it closes its side, for [`CLIENTS_CLOSE_WITHIN`] and
+/// [`DRAIN_AT_MOST`] bytes at most.
+///
+/// A socket closed with unread bytes makes the kernel reset the connection
+/// (RST) instead of closing it in order (FIN), and a reset throws away
+/// whatever the client had not read yet. Bytes still on their way count
+/// too: emptying only what has arrived is not enough while the client is
+/// still sending. Once its stream ends (or it stays silent for the whole
+/// bound), nothing is left unread, and the socket closes in order.
+pub fn drain(socket: &TcpStream) {
+    // Already shut down by a shutdown, or refused on a connection the
+    // client has reset; either way the reads below tell.
+    let _ = socket.shutdown(Shutdown::Write);
+    let deadline = Instant::now() + CLIENTS_CLOSE_WITHIN;
+    let mut read = 0;
+    let mut scrap = [0u8; 64 * 1024];
+    while read < DRAIN_AT_MOST {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || socket.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match (&*socket).read(&mut scrap) {
+            Ok(0) => break, // the client's end of the stream
+            Ok(count) => read += count as u64,
+            Err(failure) if failure.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => break, // the time is up, or the connection was reset
+        }
     }
 }

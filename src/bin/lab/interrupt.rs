@@ -14,7 +14,7 @@
 //!   looking for Ctrl-C in between, and then makes the call, which then
 //!   returns at once.
 
-use std::io;
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -103,19 +103,46 @@ pub fn accept(listener: &TcpListener, _ctrl_c: &Catching) -> io::Result<(TcpStre
     }
 }
 
-/// Blocks until `socket` has bytes to read, or its peer closed. Nothing is
-/// taken from the receive buffer. After Ctrl-C, `Err` of kind `Interrupted`;
-/// `_ctrl_c` says the lab holds Ctrl-C meanwhile.
-pub fn wait_for_bytes(socket: &TcpStream, _ctrl_c: &Catching) -> io::Result<()> {
+/// Reads from `socket` as `read()` does: blocks until bytes, or the end of
+/// the stream, come. After Ctrl-C, an error that [`is_ctrl_c`] recognises,
+/// and not one of kind `Interrupted`: `read_exact`, which `read_utf` calls
+/// for the rest of a frame, retries those, and would wait on for bytes that
+/// may never come. Called while a [`Catching`] lives, as the lab's `read`
+/// holds one for the whole frame.
+pub fn read(socket: &TcpStream, bytes: &mut [u8]) -> io::Result<usize> {
+    read_until_ctrl_c(socket, bytes).map_err(|error| match error.kind() {
+        io::ErrorKind::Interrupted => io::Error::other(CtrlC),
+        _ => error,
+    })
+}
+
+fn read_until_ctrl_c(mut socket: &TcpStream, bytes: &mut [u8]) -> io::Result<usize> {
     loop {
         interrupted_yet()?;
         wait_until_readable(socket)?;
-        match socket.peek(&mut [0u8; 1]) {
+        match socket.read(bytes) {
             Err(error) if error.kind() == io::ErrorKind::Interrupted && !pressed() => continue,
-            other => return other.map(|_| ()),
+            other => return other,
         }
     }
 }
+
+/// Whether `error` is a read that Ctrl-C interrupted (see [`read`]).
+pub fn is_ctrl_c(error: &io::Error) -> bool {
+    error.get_ref().is_some_and(|inner| inner.is::<CtrlC>())
+}
+
+/// What [`read`] returns after Ctrl-C.
+#[derive(Debug)]
+struct CtrlC;
+
+impl std::fmt::Display for CtrlC {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("interrupted (Ctrl-C)")
+    }
+}
+
+impl std::error::Error for CtrlC {}
 
 /// `Err` of kind `Interrupted` if Ctrl-C came before the call could start
 /// (between the lab saying it blocks and the call itself).

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Parser;
-use client::protocol::{read_utf, write_utf, ProtocolError};
+use client::protocol::{payload_len, read_utf, write_utf, ProtocolError, LENGTH_BYTES, MAX_FRAME_PAYLOAD};
 use client::text::shown;
 use log::info;
 use socket_lesson::kernel;
@@ -143,8 +143,10 @@ struct Counted {
 }
 
 impl io::Read for Counted {
+    /// Through [`interrupt::read`]: Ctrl-C interrupts a read that waits, at
+    /// the start of a frame or in its middle.
     fn read(&mut self, bytes: &mut [u8]) -> io::Result<usize> {
-        let count = self.socket.read(bytes)?;
+        let count = interrupt::read(&self.socket, bytes)?;
         self.taken += count as u64;
         Ok(count)
     }
@@ -224,26 +226,14 @@ impl Lab {
 
     fn read(&mut self, number: usize) -> io::Result<()> {
         let accepted = self.sockets[number - 1].as_mut().expect(FOUND_IN_CALL);
+        // Ctrl-C is the lab's for the whole frame, from before it says it
+        // blocks (see `accept`): the read may wait at the frame's start, or
+        // in its middle, for a rest that never comes.
+        let _ctrl_c = interrupt::Catching::start()?;
         // Looked at first without blocking, to say so before it blocks.
-        accepted.socket.set_nonblocking(true)?;
-        let at_once = accepted.socket.peek(&mut [0u8; 1]);
-        accepted.socket.set_nonblocking(false)?;
-        if matches!(&at_once, Err(error) if error.kind() == io::ErrorKind::WouldBlock) {
-            let ctrl_c = interrupt::Catching::start()?;
-            say!(
-                self.out,
-                "blocked in read(): socket {number}'s receive buffer is empty; send a message from its \
-                 client (Ctrl-C stops waiting)"
-            )?;
+        if let Some(held) = waits_for(&accepted.socket, number)? {
+            say!(self.out, "blocked in read(): {held} (Ctrl-C stops waiting)")?;
             self.out.flush()?;
-            if let Err(error) = interrupt::wait_for_bytes(&accepted.socket, &ctrl_c) {
-                return match error.kind() {
-                    io::ErrorKind::Interrupted => {
-                        say!(self.out, "read() was interrupted (Ctrl-C): nothing was read")
-                    }
-                    _ => say!(self.out, "read() failed: {error}"),
-                };
-            }
         }
         let taken_before = accepted.input.get_ref().taken;
         let read = read_utf(&mut accepted.input);
@@ -252,6 +242,16 @@ impl Lab {
             accepted.reset = true;
         }
         match read {
+            Err(ProtocolError::Io(error)) if interrupt::is_ctrl_c(&error) => match taken {
+                0 => say!(self.out, "read() was interrupted (Ctrl-C): nothing was read"),
+                // read_utf() keeps no part of a frame: what it took is gone.
+                _ => say!(
+                    self.out,
+                    "read() was interrupted (Ctrl-C) in the middle of a frame: {taken} bytes were \
+                     taken from socket {number}'s receive buffer, and are lost; the next read \
+                     starts inside the frame"
+                ),
+            },
             Ok(Some(message)) => say!(
                 self.out,
                 "read_utf() returned \"{}\": {taken} bytes taken from socket {number}'s receive buffer",
@@ -365,6 +365,40 @@ impl Lab {
 const FOUND_IN_CALL: &str = "the socket was found before the call";
 
 /// Socket `number` of `sockets`, or why there is none, in one line.
+/// What a read of socket `number` would wait for, as a peek that takes
+/// nothing finds its receive buffer: empty, or holding only part of the
+/// next frame. `None` when the read would return at once.
+fn waits_for(socket: &TcpStream, number: usize) -> io::Result<Option<String>> {
+    let mut frame = vec![0u8; LENGTH_BYTES + MAX_FRAME_PAYLOAD];
+    socket.set_nonblocking(true)?;
+    let peeked = socket.peek(&mut frame);
+    socket.set_nonblocking(false)?;
+    let held = match peeked {
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => 0,
+        // The end of the stream, or an error: the read says which, at once.
+        Ok(0) | Err(_) => return Ok(None),
+        Ok(held) => held,
+    };
+    Ok(match held {
+        0 => Some(format!(
+            "socket {number}'s receive buffer is empty; send a message from its client"
+        )),
+        1 => Some(format!(
+            "socket {number}'s receive buffer holds 1 byte, not yet the frame's 2-byte length; send \
+             the rest from its client"
+        )),
+        _ => {
+            let whole = LENGTH_BYTES + payload_len([frame[0], frame[1]]);
+            (held < whole).then(|| {
+                format!(
+                    "socket {number}'s receive buffer holds {held} of the frame's {whole} bytes; send \
+                     the rest from its client"
+                )
+            })
+        }
+    })
+}
+
 fn find(sockets: &[Option<Accepted>], number: usize) -> Result<&Accepted, String> {
     let count = sockets.len();
     match sockets.get(number - 1) {
