@@ -95,17 +95,23 @@ fn package_of(name: &str) -> &str {
     }
 }
 
-/// The most recently changed source file of `package` and of `client`, which
-/// every program builds on; `None` where the sources are not here (a test
-/// copied to another machine).
+/// The most recently changed source file of `package`, and of the library
+/// of `client`, which every program builds on (not the client's programs,
+/// in `client/src/bin`, unless `package` is `client`); `None` where the
+/// sources are not here (a test copied to another machine).
 fn newest_source(package: &str) -> Option<(PathBuf, std::time::SystemTime)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let client_programs = root.join("client/src/bin");
     let mut newest: Option<(PathBuf, std::time::SystemTime)> = None;
-    let mut folders: Vec<PathBuf> = ["src", "examples"]
-        .iter()
-        .flat_map(|folder| [root.join(package).join(folder), root.join("client/src")])
-        .collect();
+    let mut folders = vec![
+        root.join(package).join("src"),
+        root.join(package).join("examples"),
+        root.join("client/src"),
+    ];
     while let Some(folder) = folders.pop() {
+        if folder == client_programs && package != "client" {
+            continue;
+        }
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
