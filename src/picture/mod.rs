@@ -55,6 +55,8 @@ const SLOT_WIDTH: usize = 17;
 const CLIENT_BOXES: usize = 6;
 /// A client box's width, borders included.
 const CLIENT_WIDTH: usize = 25;
+/// How many clients not let in are named before the rest are counted.
+const UNANSWERED_LISTED: usize = 4;
 
 const SERVER: Colour = AnsiColor::Cyan.on_default();
 const QUEUE: Colour = AnsiColor::Yellow.on_default();
@@ -180,6 +182,9 @@ impl<'a> Picture<'a> {
             out.extend(self.server_box(listener));
         }
         out.extend(self.clients());
+        if let Some(line) = self.fin_line() {
+            out.extend(wrap(&line, self.width));
+        }
         let mut text = out.join("\n");
         text.push('\n');
         text
@@ -236,6 +241,9 @@ impl<'a> Picture<'a> {
                 format!("핸드셰이크 진행 중 (아직 큐에 들어가지 않음): {ports}"),
             )));
         }
+        if !listener.unanswered.is_empty() {
+            body.extend(self.unanswered(listener));
+        }
 
         if !unsure.is_empty() {
             body.push(Line::plain(self.say(
@@ -252,7 +260,7 @@ impl<'a> Picture<'a> {
                 body.push(Line::plain(format!(
                     "  {}  {}",
                     self.client_label(connection.client),
-                    self.unread(connection.server_unread)
+                    self.server_buffers(connection)
                 )));
             }
         } else if accepted.is_empty() {
@@ -390,7 +398,7 @@ impl<'a> Picture<'a> {
                     let text = format!(
                         "[{}  {}]",
                         self.client_label(connection.client),
-                        self.unread_short(connection.server_unread)
+                        self.unread_short(connection.server_unread, connection.fin_from_client)
                     );
                     Line::painted(text, QUEUE)
                 })
@@ -405,7 +413,7 @@ impl<'a> Picture<'a> {
         for connection in &queued[..shown] {
             cells.push([
                 self.client_label(connection.client),
-                self.unread_short(connection.server_unread),
+                self.unread_short(connection.server_unread, connection.fin_from_client),
             ]);
         }
         if queued.len() > shown {
@@ -457,7 +465,7 @@ impl<'a> Picture<'a> {
                 let line = format!(
                     "  {name} {link} {}   {}",
                     self.client_label(connection.client),
-                    self.unread(connection.server_unread)
+                    self.server_buffers(connection)
                 );
                 (number.unwrap_or(usize::MAX), line)
             })
@@ -489,10 +497,14 @@ impl<'a> Picture<'a> {
             let mut boxes: Vec<Vec<String>> = here[..shown]
                 .iter()
                 .map(|connection| {
-                    let body = vec![
-                        Line::painted(self.say("socket: exists", "소켓: 있음"), SOCKET),
-                        Line::plain(self.unread(connection.client_unread)),
+                    let fin = connection.fin_from_server == Some(true);
+                    let mut body = vec![
+                        self.client_socket(connection),
+                        Line::plain(self.unread(connection.client_unread, fin)),
                     ];
+                    if let Some(bytes) = connection.client_unacknowledged.filter(|&bytes| bytes > 0) {
+                        body.push(Line::plain(self.not_acked(bytes)));
+                    }
                     let title = self.say("client", "클라이언트");
                     let title = format!("{title} {}", self.client_label(connection.client));
                     self.pen().boxed(&title, body, box_width, SOCKET)
@@ -556,21 +568,94 @@ impl<'a> Picture<'a> {
         }
     }
 
-    /// A receive buffer's unread bytes, in words.
-    fn unread(&self, bytes: Option<u32>) -> String {
-        match bytes {
-            Some(0) => self.say("nothing unread", "읽지 않은 바이트 없음"),
-            Some(bytes) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
-            None => self.say("unread: not reported", "읽지 않은 바이트: 알 수 없음"),
+    /// A receive buffer's unread bytes, in words, and whether the other
+    /// side's `fin` waits after them.
+    fn unread(&self, bytes: Option<u32>, fin: bool) -> String {
+        match (bytes, fin) {
+            (Some(0), false) => self.say("nothing unread", "읽지 않은 바이트 없음"),
+            (Some(bytes), false) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
+            (None, false) => self.say("unread: not reported", "읽지 않은 바이트: 알 수 없음"),
+            (Some(bytes), true) => self.say(
+                format!("{bytes} B unread, then FIN"),
+                format!("읽지 않은 {bytes}B, 그 뒤 FIN"),
+            ),
+            (None, true) => self.say("unread ?, then FIN", "읽지 않은 바이트 ?, 그 뒤 FIN"),
         }
     }
 
-    /// A receive buffer's unread bytes, short enough for a queue slot.
-    fn unread_short(&self, bytes: Option<u32>) -> String {
-        match bytes {
-            Some(bytes) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
-            None => self.say("unread: ?", "읽지 않은: ?"),
+    /// A receive buffer's unread bytes, and `+ FIN` when the other side's
+    /// FIN waits after them, short enough for a queue slot.
+    fn unread_short(&self, bytes: Option<u32>, fin: bool) -> String {
+        match (bytes, fin) {
+            (Some(bytes), false) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
+            (None, false) => self.say("unread: ?", "읽지 않은: ?"),
+            (Some(bytes), true) => self.say(format!("{bytes} B + FIN"), format!("{bytes}B + FIN")),
+            (None, true) => "? B + FIN".to_string(),
         }
+    }
+
+    /// What the server's side of `connection` holds: unread bytes, the
+    /// client's FIN after them, and bytes the client has not acknowledged.
+    fn server_buffers(&self, connection: &ConnectionView) -> String {
+        let mut text = self.unread(connection.server_unread, connection.fin_from_client);
+        if let Some(bytes) = connection.server_unacknowledged.filter(|&bytes| bytes > 0) {
+            text += &format!("; {}", self.not_acked(bytes));
+        }
+        text
+    }
+
+    /// Bytes sent and not yet acknowledged by the other side, in words.
+    fn not_acked(&self, bytes: u32) -> String {
+        self.say(format!("{bytes} B not acked"), format!("ACK 안 된 {bytes}B"))
+    }
+
+    /// The client's socket, as the kernel says: held by its program, or
+    /// closed by it while the kernel finishes the goodbye.
+    fn client_socket(&self, connection: &ConnectionView) -> Line {
+        let closing = connection.client_state.is_some_and(|state| state.is_closing());
+        match connection.client_held {
+            Some(false) => Line::painted(self.say("socket: closed", "소켓: 닫힘"), CLOSED),
+            None if closing => Line::plain(self.say("socket: ? (closing)", "소켓: ? (닫는 중)")),
+            _ => Line::painted(self.say("socket: exists", "소켓: 있음"), SOCKET),
+        }
+    }
+
+    /// The clients whose handshake the kernel has not taken, and why.
+    fn unanswered(&self, listener: &ListenerView) -> Vec<Line> {
+        let clients = &listener.unanswered;
+        let mut list: Vec<String> = clients
+            .iter()
+            .take(UNANSWERED_LISTED)
+            .map(|client| self.client_label(*client))
+            .collect();
+        if clients.len() > list.len() {
+            list.push(format!("+{}", clients.len() - list.len()));
+        }
+        let list = list.join(", ");
+        vec![
+            Line::plain(self.say(
+                format!("not let in, connect() still waiting (SYN_SENT): {list}"),
+                format!("들어오지 못함, connect()가 아직 기다림 (SYN_SENT): {list}"),
+            )),
+            Line::plain(listener.unanswered_reason(self.lang)),
+        ]
+    }
+
+    /// The line under the picture that says what a FIN drawn in it means;
+    /// `None` when none is drawn.
+    fn fin_line(&self) -> Option<String> {
+        let drawn = self.view.connections().any(|c| {
+            c.stage != Stage::Closed
+                && (c.fin_from_client || (c.fin_from_server == Some(true) && c.client_held != Some(false)))
+        });
+        drawn.then(|| {
+            self.say(
+                "FIN: the other side has closed its side; once the bytes before it are read, read() \
+                 returns the end of the stream (0 bytes)",
+                "FIN: 상대가 자기 쪽을 닫았음. 그 앞의 바이트를 다 읽으면 read()는 스트림의 끝(0바이트)을 \
+                 돌려줌",
+            )
+        })
     }
 
     /// A list of clients' labels.

@@ -48,6 +48,12 @@ pub struct ListenerView {
     pub queue: AcceptQueue,
     /// Its connections, open ones first, each group by client address.
     pub connections: Vec<ConnectionView>,
+    /// Clients on this machine whose `connect()` to it still waits for an
+    /// answer (`SYN_SENT`) and that have no row on the server's side: the
+    /// server's kernel has not taken their handshake. When the accept queue
+    /// is full it drops their SYN, and each client's kernel sends it again
+    /// later, waiting longer each time. By client address.
+    pub unanswered: Vec<SocketAddr>,
 }
 
 /// One client's connection to the server port, seen from both ends.
@@ -61,15 +67,39 @@ pub struct ConnectionView {
     pub stage: Stage,
     /// The server side's TCP state.
     pub state: TcpState,
-    /// Bytes in the server side's receive buffer that no one has read yet;
-    /// `None` where the system does not report it.
+    /// Bytes of data in the server side's receive buffer that no one has
+    /// read yet (a FIN is not counted: see `fin_from_client`); `None` where
+    /// the system does not report it.
     pub server_unread: Option<u32>,
-    /// Bytes in the client side's receive buffer, when the client's socket
-    /// is on this machine and the system reports it.
+    /// Whether the client's FIN has reached the server's side: the client
+    /// has closed its sending side, and once the server has read the unread
+    /// bytes, its next read returns the end of the stream. From the server
+    /// side's state, which every system reports.
+    pub fin_from_client: bool,
+    /// Bytes the server wrote that the client has not acknowledged yet, sent
+    /// or still to be sent (`ss`'s Send-Q); `None` where the system does not
+    /// report it.
+    pub server_unacknowledged: Option<u32>,
+    /// Bytes of data in the client side's receive buffer, when the client's
+    /// socket is on this machine and the system reports it.
     pub client_unread: Option<u32>,
+    /// Whether the server's FIN has reached the client's side, when the
+    /// client's socket is on this machine: once the client has read its
+    /// unread bytes, its next read returns the end of the stream.
+    pub fin_from_server: Option<bool>,
+    /// Bytes the client wrote that the server has not acknowledged yet, when
+    /// the client's socket is on this machine and the system reports it.
+    pub client_unacknowledged: Option<u32>,
     /// Whether the client's own socket was found in the table (the client
     /// runs on this machine).
     pub client_here: bool,
+    /// The client side's TCP state, when its socket is on this machine.
+    pub client_state: Option<TcpState>,
+    /// Whether a process holds the client's socket: `false` once the
+    /// client's program has closed it while the kernel finishes the goodbye
+    /// (`FIN_WAIT2`, `TIME_WAIT`, ...). `None` when the client is not on this
+    /// machine or the system does not report it.
+    pub client_held: Option<bool>,
 }
 
 /// Where a connection is, seen from the server's side.
@@ -138,6 +168,7 @@ impl PortView {
                 address: row.local,
                 queue: row.queue.unwrap_or_default(),
                 connections: Vec::new(),
+                unanswered: Vec::new(),
             })
             .collect();
         for server_side in table.on_port(port).filter(|row| row.state != TcpState::Listen) {
@@ -154,14 +185,40 @@ impl PortView {
                 stage: Stage::of(server_side),
                 state: server_side.state,
                 server_unread: server_side.unread,
+                fin_from_client: server_side.state.peer_has_closed(),
+                server_unacknowledged: server_side.unacknowledged,
                 client_unread: client_side.and_then(|row| row.unread),
+                fin_from_server: client_side.map(|row| row.state.peer_has_closed()),
+                client_unacknowledged: client_side.and_then(|row| row.unacknowledged),
                 client_here: client_side.is_some(),
+                client_state: client_side.map(|row| row.state),
+                client_held: client_side.and_then(|row| row.held),
             });
+        }
+        // A client whose SYN the server's kernel has not taken has no row on
+        // the server's side, only its own, toward the port.
+        for client_side in table
+            .rows
+            .iter()
+            .filter(|row| row.state == TcpState::SynSent && row.remote.port() == port)
+        {
+            let Some(owner) = owner(&listening, client_side.remote) else {
+                continue;
+            };
+            let listener = &mut listeners[owner];
+            if !listener
+                .connections
+                .iter()
+                .any(|c| same(c.client, client_side.local))
+            {
+                listener.unanswered.push(client_side.local);
+            }
         }
         for listener in &mut listeners {
             listener
                 .connections
                 .sort_by_key(|connection| (connection.stage == Stage::Closed, connection.client));
+            listener.unanswered.sort();
         }
         PortView {
             port,
@@ -256,6 +313,16 @@ impl ListenerView {
             Some(waiting) if known_queued => waiting.saturating_sub(self.count(Stage::Queued)),
             _ => 0,
         }
+    }
+
+    /// Whether the accept queue holds as many finished handshakes as its
+    /// limit, or more (Linux lets one more than the limit wait): a new
+    /// client's SYN is then dropped. `false` where either is not reported.
+    pub fn is_full(&self) -> bool {
+        matches!(
+            (self.queue.waiting, self.queue.limit),
+            (Some(waiting), Some(limit)) if waiting >= limit
+        )
     }
 
     /// How many of its connections are at `stage`.

@@ -6,7 +6,7 @@ use std::fmt;
 use unicode_width::UnicodeWidthStr;
 
 use super::words::closed_meaning;
-use super::{ConnectionView, PortView, Stage};
+use super::{ConnectionView, ListenerView, PortView, Stage};
 use crate::kernel::TcpState;
 use crate::Lang;
 
@@ -86,6 +86,7 @@ impl PortView {
             )?;
             if listener.connections.is_empty() {
                 writeln!(f, "{}", lang.pick("no connections", "연결 없음"))?;
+                write_unanswered(f, listener, lang)?;
                 continue;
             }
             writeln!(
@@ -132,6 +133,7 @@ impl PortView {
             if listed_closed < closed.len() {
                 self.write_closed_counts(f, &closed, lang)?;
             }
+            write_unanswered(f, listener, lang)?;
         }
         if self.listeners.iter().any(|listener| listener.unlisted() > 0) {
             writeln!(
@@ -197,6 +199,40 @@ impl PortView {
         Ok(())
     }
 }
+
+/// The clients whose handshake the listener's kernel has not taken, and
+/// why, when the queue is full; nothing when there are none.
+fn write_unanswered(f: &mut impl fmt::Write, listener: &ListenerView, lang: Lang) -> fmt::Result {
+    let clients = &listener.unanswered;
+    if clients.is_empty() {
+        return Ok(());
+    }
+    let n = clients.len();
+    let shown: Vec<String> = clients
+        .iter()
+        .take(UNANSWERED_LISTED)
+        .map(ToString::to_string)
+        .collect();
+    let mut list = shown.join(", ");
+    if n > shown.len() {
+        list += &lang.pick(
+            format!(" and {} more", n - shown.len()),
+            format!(" 외 {}개", n - shown.len()),
+        );
+    }
+    writeln!(
+        f,
+        "{}",
+        lang.pick(
+            format!("{n} clients' connect() unanswered (SYN_SENT, no row on the server's side): {list}"),
+            format!("connect()가 응답을 못 받은 클라이언트 {n}개 (SYN_SENT, 서버 쪽에는 행이 없음): {list}"),
+        )
+    )?;
+    writeln!(f, "  = {}", listener.unanswered_reason(lang))
+}
+
+/// How many unanswered clients are listed by address; past that, counted.
+const UNANSWERED_LISTED: usize = 4;
 
 impl fmt::Display for PortView {
     /// The table peek prints: [`PortView::table`] in English.

@@ -45,16 +45,32 @@ impl ConnectionView {
             ),
             (Stage::Closed, state) => closed_meaning(state, lang),
         };
-        if let Some(unread) = self.server_unread.filter(|&unread| unread > 0) {
+        let server_reads = self.stage != Stage::Closed;
+        words += &buffer_words(
+            self.server_unread,
+            server_reads && self.fin_from_client,
+            Side::Server,
+            lang,
+        );
+        if let Some(bytes) = self.server_unacknowledged.filter(|&bytes| bytes > 0) {
             words += &lang.pick(
-                format!("; {unread} bytes unread in the server's receive buffer"),
-                format!("; 서버의 수신 버퍼에 읽지 않은 {unread}바이트"),
+                format!("; {bytes} bytes sent by the server, not yet acknowledged by the client"),
+                format!("; 서버가 보냈고 클라이언트가 아직 확인(ACK)하지 않은 {bytes}바이트"),
             );
         }
-        if let Some(unread) = self.client_unread.filter(|&unread| unread > 0) {
+        let client_closed = self.client_held == Some(false);
+        if let (true, Some(state)) = (client_closed, self.client_state) {
             words += &lang.pick(
-                format!("; {unread} bytes unread in the client's receive buffer"),
-                format!("; 클라이언트의 수신 버퍼에 읽지 않은 {unread}바이트"),
+                format!("; the client's program has closed its socket ({state})"),
+                format!("; 클라이언트 프로그램은 소켓을 닫았음 ({state})"),
+            );
+        }
+        let fin_from_server = !client_closed && self.fin_from_server == Some(true);
+        words += &buffer_words(self.client_unread, fin_from_server, Side::Client, lang);
+        if let Some(bytes) = self.client_unacknowledged.filter(|&bytes| bytes > 0) {
+            words += &lang.pick(
+                format!("; {bytes} bytes sent by the client, not yet acknowledged by the server"),
+                format!("; 클라이언트가 보냈고 서버가 아직 확인(ACK)하지 않은 {bytes}바이트"),
             );
         }
         words
@@ -72,7 +88,84 @@ impl ConnectionView {
     }
 }
 
+/// One end of a connection, for the words about its receive buffer.
+#[derive(Clone, Copy)]
+enum Side {
+    Server,
+    Client,
+}
+
+/// What waits in one side's receive buffer, in words beginning `; `: the
+/// unread bytes and, when the other side's `fin` has arrived, what a read
+/// returns after them. Empty when nothing waits.
+fn buffer_words(unread: Option<u32>, fin: bool, side: Side, lang: Lang) -> String {
+    let (en, ko, other_en, other_ko) = match side {
+        Side::Server => ("server", "서버", "client", "클라이언트"),
+        Side::Client => ("client", "클라이언트", "server", "서버"),
+    };
+    match (unread.filter(|&bytes| bytes > 0), fin) {
+        (Some(bytes), true) => lang.pick(
+            format!(
+                "; {bytes} bytes unread in the {en}'s receive buffer, then the {other_en}'s FIN: \
+                 the read after them returns the end of the stream"
+            ),
+            format!(
+                "; {ko}의 수신 버퍼에 읽지 않은 {bytes}바이트, 그 뒤에 {other_ko}의 FIN: \
+                 그다음 read는 스트림의 끝을 돌려줌"
+            ),
+        ),
+        (None, true) if unread.is_none() => lang.pick(
+            format!(
+                "; the {other_en}'s FIN has arrived: after any unread bytes, the {en}'s read \
+                 returns the end of the stream"
+            ),
+            format!(
+                "; {other_ko}의 FIN이 도착함: 읽지 않은 바이트가 있다면 그 뒤에, {ko}의 read는 \
+                 스트림의 끝을 돌려줌"
+            ),
+        ),
+        (None, true) => lang.pick(
+            format!(
+                "; the {other_en}'s FIN has arrived, no bytes before it: the {en}'s next read \
+                 returns the end of the stream"
+            ),
+            format!(
+                "; {other_ko}의 FIN이 도착했고 그 앞에 바이트는 없음: {ko}의 다음 read는 \
+                 스트림의 끝을 돌려줌"
+            ),
+        ),
+        (Some(bytes), false) => lang.pick(
+            format!("; {bytes} bytes unread in the {en}'s receive buffer"),
+            format!("; {ko}의 수신 버퍼에 읽지 않은 {bytes}바이트"),
+        ),
+        (None, false) => String::new(),
+    }
+}
+
 impl ListenerView {
+    /// Why its unanswered clients wait, in `lang`: the queue is full, or,
+    /// where that is not so or not reported, only that no answer came yet.
+    pub fn unanswered_reason(&self, lang: Lang) -> String {
+        match (self.is_full(), self.queue.waiting, self.queue.limit) {
+            (true, Some(waiting), Some(limit)) => lang.pick(
+                format!(
+                    "the accept queue is full ({waiting} waiting, limit {limit}): the kernel drops \
+                     their SYN, and each client's kernel sends it again later, waiting longer each time"
+                ),
+                format!(
+                    "accept 큐가 가득 참 ({waiting}개 대기, 한도 {limit}): 커널이 이들의 SYN을 버리고, \
+                     각 클라이언트의 커널은 점점 더 오래 기다렸다가 SYN을 다시 보냄"
+                ),
+            ),
+            _ => lang
+                .pick(
+                    "the server's kernel has not answered their SYN yet",
+                    "서버의 커널이 아직 이들의 SYN에 답하지 않음",
+                )
+                .to_string(),
+        }
+    }
+
     /// The listener's line: its address and its queue, in words.
     pub(super) fn headline(&self, system: &str, lang: Lang) -> String {
         let address = self.address;
