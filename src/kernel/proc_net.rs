@@ -6,10 +6,11 @@
 //!   handshakes waiting for `accept()`;
 //! - any other row's `rx_queue` is the number of bytes received and not yet
 //!   read by the application, and `tx_queue` the bytes written and not yet
-//!   acknowledged. Both count in sequence numbers, and a FIN takes one:
+//!   acknowledged. Both count sequence numbers, and a FIN takes one:
 //!   `rx_queue` counts the peer's FIN (`CLOSE_WAIT` and after) until a read
 //!   passes it, `tx_queue` this side's own (`FIN_WAIT1`, `CLOSING`,
-//!   `LAST_ACK`) until it is acknowledged. The rows here count data only;
+//!   `LAST_ACK`) until it is acknowledged. The rows here count data only,
+//!   and the state says where a FIN is;
 //! - `inode` 0 means no process holds a socket for the row: a connection
 //!   still waiting in the accept queue, or one whose program has closed it
 //!   while the kernel finishes the goodbye (`TIME_WAIT`, `FIN_WAIT2`, ...).
