@@ -410,13 +410,16 @@ fn peek_shows_the_fin_apart_from_the_unread_bytes() {
     // The server closes its side of the silent client's connection: the
     // client's side now holds the server's FIN, and the client has not read it.
     silent_server.shutdown(std::net::Shutdown::Write).unwrap();
-    wait_for_kernel("the framed client's FIN and the server's FIN to the silent one", |table| {
-        let framed = table.server_side(port, framed_port)?;
-        let silent = common::client_side(table, silent_port, port)?;
-        (framed.state == socket_lesson::kernel::TcpState::CloseWait
-            && silent.state == socket_lesson::kernel::TcpState::CloseWait)
-            .then_some(())
-    });
+    wait_for_kernel(
+        "the framed client's FIN and the server's FIN to the silent one",
+        |table| {
+            let framed = table.server_side(port, framed_port)?;
+            let silent = common::client_side(table, silent_port, port)?;
+            (framed.state == socket_lesson::kernel::TcpState::CloseWait
+                && silent.state == socket_lesson::kernel::TcpState::CloseWait)
+                .then_some(())
+        },
+    );
     #[cfg(target_os = "linux")]
     {
         // The kernel's numbers: the FIN counted as a byte.
@@ -426,13 +429,21 @@ fn peek_shows_the_fin_apart_from_the_unread_bytes() {
     let json = peek_json(port);
     let framed_row = json_row(&json, framed_port);
     assert_eq!(framed_row["state"], "CLOSE_WAIT", "{json}");
-    assert_eq!(framed_row["server_unread"], json!(if_queues_reported(7)), "{json}");
+    assert_eq!(
+        framed_row["server_unread"],
+        json!(if_queues_reported(7)),
+        "{json}"
+    );
     assert_eq!(framed_row["fin_from_client"], true, "{json}");
     let silent_row = json_row(&json, silent_port);
     assert_eq!(silent_row["state"], "FIN_WAIT2", "{json}");
     assert_eq!(silent_row["fin_from_client"], false, "{json}");
     if common::LISTS_QUEUED_CONNECTIONS {
-        assert_eq!(silent_row["client_unread"], json!(if_queues_reported(0)), "{json}");
+        assert_eq!(
+            silent_row["client_unread"],
+            json!(if_queues_reported(0)),
+            "{json}"
+        );
         assert_eq!(silent_row["fin_from_server"], true, "{json}");
     }
 
@@ -453,7 +464,10 @@ fn peek_shows_the_fin_apart_from_the_unread_bytes() {
         assert!(picture.contains("7 B unread, then FIN"), "{picture}");
         assert!(!picture.contains("8 B unread"), "{picture}");
     }
-    assert!(picture.contains("FIN: the other side has closed its side"), "{picture}");
+    assert!(
+        picture.contains("FIN: the other side has closed its side"),
+        "{picture}"
+    );
     drop((listener, silent));
 }
 
@@ -490,7 +504,10 @@ fn peek_shows_the_clients_a_full_queue_leaves_out() {
     {
         // The kernel's numbers, as `ss -tn` shows them: LISTEN 3 2, and
         // five rows in SYN_SENT (state 02) toward the port.
-        let listening: Vec<ProcRow> = proc_rows(port, 0).into_iter().filter(|row| row.state == 0x0A).collect();
+        let listening: Vec<ProcRow> = proc_rows(port, 0)
+            .into_iter()
+            .filter(|row| row.state == 0x0A)
+            .collect();
         assert_eq!(listening[0].rx_queue, 3);
         let syn_sent = (0..8)
             .map(|index| clients[index].local_addr().unwrap().as_socket().unwrap().port())
@@ -511,7 +528,10 @@ fn peek_shows_the_clients_a_full_queue_leaves_out() {
         "{table}"
     );
     let picture = run_to_end("peek", &["--port", &port.to_string(), "--picture", "--ascii"]);
-    assert!(picture.contains("not let in, connect() still waiting (SYN_SENT):"), "{picture}");
+    assert!(
+        picture.contains("not let in, connect() still waiting (SYN_SENT):"),
+        "{picture}"
+    );
     assert!(picture.contains("the accept queue is full"), "{picture}");
     drop((listener, clients));
 }
@@ -558,7 +578,10 @@ fn peek_shows_the_bytes_not_yet_acknowledged_on_both_sides() {
             compared = true;
             break;
         }
-        assert!(compared, "the kernel's numbers never held still while peek read them");
+        assert!(
+            compared,
+            "the kernel's numbers never held still while peek read them"
+        );
     }
     let row = json_row(&peek_json(port), client_port);
     if REPORTS_QUEUES {

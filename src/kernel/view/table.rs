@@ -224,7 +224,10 @@ fn write_unanswered(f: &mut impl fmt::Write, listener: &ListenerView, lang: Lang
         f,
         "{}",
         lang.pick(
-            format!("{n} clients' connect() unanswered (SYN_SENT, no row on the server's side): {list}"),
+            match n {
+                1 => format!("1 client's connect() unanswered (SYN_SENT, no row on the server's side): {list}"),
+                _ => format!("{n} clients' connect() unanswered (SYN_SENT, no row on the server's side): {list}"),
+            },
             format!("connect()가 응답을 못 받은 클라이언트 {n}개 (SYN_SENT, 서버 쪽에는 행이 없음): {list}"),
         )
     )?;

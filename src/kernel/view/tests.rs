@@ -278,3 +278,47 @@ fn unknown_facts_are_shown_as_unknown() {
     );
     assert!(view.connections().all(|c| c.stage == Stage::QueuedOrAccepted));
 }
+
+#[test]
+fn a_fin_unacknowledged_bytes_and_unanswered_clients_are_said_as_such() {
+    let text = [
+        HEADER,
+        &line("0100007F:3039", "00000000:0000", 0x0A, 3, 11),
+        // CLOSE_WAIT with 7 bytes and the client's FIN (8), held; its client
+        // closed its socket (FIN_WAIT2, no inode).
+        &line("0100007F:3039", "0100007F:C350", 0x08, 8, 12),
+        &line("0100007F:C350", "0100007F:3039", 0x05, 0, 0),
+        // A client in SYN_SENT toward the port, with no row on the server's side.
+        &line("0100007F:C351", "0100007F:3039", 0x02, 0, 13),
+    ]
+    .concat();
+    let view = view(&text, 12345);
+    let closed = view.connection(50000).unwrap();
+    assert_eq!((closed.server_unread, closed.fin_from_client), (Some(7), true));
+    assert_eq!(
+        (closed.client_held, closed.fin_from_server),
+        (Some(false), Some(false))
+    );
+    let unanswered: Vec<u16> = view.listeners[0].unanswered.iter().map(|c| c.port()).collect();
+    assert_eq!(unanswered, [50001]);
+    let table = view.to_string();
+    assert!(
+        table.contains("; 7 bytes unread in the server's receive buffer, then the client's FIN"),
+        "{table}"
+    );
+    assert!(
+        table.contains("the client's program has closed its socket (FIN_WAIT2)"),
+        "{table}"
+    );
+    assert!(
+        table.contains(
+            "1 client's connect() unanswered (SYN_SENT, no row on the server's side): 127.0.0.1:50001"
+        ),
+        "{table}"
+    );
+    // 3 waiting, the limit unknown: no claim that the queue is full.
+    assert!(
+        table.contains("= the server's kernel has not answered their SYN yet"),
+        "{table}"
+    );
+}

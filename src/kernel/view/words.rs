@@ -103,8 +103,8 @@ fn buffer_words(unread: Option<u32>, fin: bool, side: Side, lang: Lang) -> Strin
         Side::Server => ("server", "서버", "client", "클라이언트"),
         Side::Client => ("client", "클라이언트", "server", "서버"),
     };
-    match (unread.filter(|&bytes| bytes > 0), fin) {
-        (Some(bytes), true) => lang.pick(
+    match (unread, fin) {
+        (Some(bytes), true) if bytes > 0 => lang.pick(
             format!(
                 "; {bytes} bytes unread in the {en}'s receive buffer, then the {other_en}'s FIN: \
                  the read after them returns the end of the stream"
@@ -114,7 +114,7 @@ fn buffer_words(unread: Option<u32>, fin: bool, side: Side, lang: Lang) -> Strin
                  그다음 read는 스트림의 끝을 돌려줌"
             ),
         ),
-        (None, true) if unread.is_none() => lang.pick(
+        (None, true) => lang.pick(
             format!(
                 "; the {other_en}'s FIN has arrived: after any unread bytes, the {en}'s read \
                  returns the end of the stream"
@@ -124,7 +124,7 @@ fn buffer_words(unread: Option<u32>, fin: bool, side: Side, lang: Lang) -> Strin
                  스트림의 끝을 돌려줌"
             ),
         ),
-        (None, true) => lang.pick(
+        (Some(_), true) => lang.pick(
             format!(
                 "; the {other_en}'s FIN has arrived, no bytes before it: the {en}'s next read \
                  returns the end of the stream"
@@ -134,11 +134,11 @@ fn buffer_words(unread: Option<u32>, fin: bool, side: Side, lang: Lang) -> Strin
                  스트림의 끝을 돌려줌"
             ),
         ),
-        (Some(bytes), false) => lang.pick(
+        (Some(bytes), false) if bytes > 0 => lang.pick(
             format!("; {bytes} bytes unread in the {en}'s receive buffer"),
             format!("; {ko}의 수신 버퍼에 읽지 않은 {bytes}바이트"),
         ),
-        (None, false) => String::new(),
+        (_, false) => String::new(),
     }
 }
 
