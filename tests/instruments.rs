@@ -314,3 +314,346 @@ fn client_v2_honours_local_port_even_right_after_a_previous_run() {
         2
     );
 }
+
+/// The kernel's own numbers for a socket, as Linux prints them in
+/// `/proc/net/tcp` (what `ss -tn` shows as Recv-Q and Send-Q): the reference
+/// peek is checked against. Read here by hand, apart from peek's parser.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProcRow {
+    /// The state's number (`08` is CLOSE_WAIT, `02` SYN_SENT).
+    state: u8,
+    /// `tx_queue`: Send-Q.
+    tx_queue: u32,
+    /// `rx_queue`: Recv-Q.
+    rx_queue: u32,
+    /// 0 when no process holds the socket.
+    inode: u64,
+}
+
+/// Every IPv4 row from local port `local` to remote port `remote` (0: any).
+#[cfg(target_os = "linux")]
+fn proc_rows(local: u16, remote: u16) -> Vec<ProcRow> {
+    let text = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let port = |field: &str| u16::from_str_radix(field.split(':').nth(1)?, 16).ok();
+            let (tx, rx) = fields[4].split_once(':')?;
+            let matches = port(fields[1])? == local && (remote == 0 || port(fields[2])? == remote);
+            matches.then(|| ProcRow {
+                state: u8::from_str_radix(fields[3], 16).unwrap(),
+                tx_queue: u32::from_str_radix(tx, 16).unwrap(),
+                rx_queue: u32::from_str_radix(rx, 16).unwrap(),
+                inode: fields[9].parse().unwrap(),
+            })
+        })
+        .collect()
+}
+
+/// The one row from local port `local` to remote port `remote`.
+#[cfg(target_os = "linux")]
+fn proc_row(local: u16, remote: u16) -> ProcRow {
+    let rows = proc_rows(local, remote);
+    assert_eq!(rows.len(), 1, "one row {local} -> {remote}: {rows:?}");
+    rows[0]
+}
+
+/// peek's JSON for `port`.
+fn peek_json(port: u16) -> Value {
+    serde_json::from_str(&run_to_end("peek", &["--port", &port.to_string(), "--json"])).unwrap()
+}
+
+/// The row of peek's JSON for the client on `client_port`.
+fn json_row(json: &Value, client_port: u16) -> Value {
+    json["listeners"][0]["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["client_port"] == client_port)
+        .unwrap_or_else(|| panic!("a row for the client on {client_port}: {json}"))
+        .clone()
+}
+
+/// A listening socket on 127.0.0.1 with its own `backlog`, which this test
+/// accepts from only when it says so.
+fn listener(backlog: i32) -> (std::net::TcpListener, u16) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    socket.listen(backlog).unwrap();
+    let listener: std::net::TcpListener = socket.into();
+    let port = listener.local_addr().unwrap().port();
+    (listener, port)
+}
+
+/// A client that sent a 7-byte frame and closed, and one that closed
+/// without sending: Linux's receive queue counts the client's FIN as one
+/// (8 and 1); peek shows the 7 and 0 bytes of data, and the FIN as the FIN.
+/// The server's own close, seen from the client's side, the same.
+#[test]
+fn peek_shows_the_fin_apart_from_the_unread_bytes() {
+    use std::io::Write;
+    let (listener, port) = listener(128);
+    let mut framed = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (_framed_server, _) = listener.accept().unwrap();
+    let (silent_server, _) = listener.accept().unwrap();
+    let (framed_port, silent_port) = (
+        framed.local_addr().unwrap().port(),
+        silent.local_addr().unwrap().port(),
+    );
+    framed.write_all(b"\x00\x05hello").unwrap();
+    drop(framed);
+    // The server closes its side of the silent client's connection: the
+    // client's side now holds the server's FIN, and the client has not read it.
+    silent_server.shutdown(std::net::Shutdown::Write).unwrap();
+    wait_for_kernel(
+        "the framed client's FIN and the server's FIN to the silent one",
+        |table| {
+            let framed = table.server_side(port, framed_port)?;
+            let silent = common::client_side(table, silent_port, port)?;
+            (framed.state == socket_lesson::kernel::TcpState::CloseWait
+                && silent.state == socket_lesson::kernel::TcpState::CloseWait)
+                .then_some(())
+        },
+    );
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel's numbers: the FIN counted as a byte.
+        assert_eq!(proc_row(port, framed_port).rx_queue, 8);
+        assert_eq!(proc_row(silent_port, port).rx_queue, 1);
+    }
+    let json = peek_json(port);
+    let framed_row = json_row(&json, framed_port);
+    assert_eq!(framed_row["state"], "CLOSE_WAIT", "{json}");
+    assert_eq!(
+        framed_row["server_unread"],
+        json!(if_queues_reported(7)),
+        "{json}"
+    );
+    assert_eq!(framed_row["fin_from_client"], true, "{json}");
+    let silent_row = json_row(&json, silent_port);
+    assert_eq!(silent_row["state"], "FIN_WAIT2", "{json}");
+    assert_eq!(silent_row["fin_from_client"], false, "{json}");
+    if common::LISTS_QUEUED_CONNECTIONS {
+        assert_eq!(
+            silent_row["client_unread"],
+            json!(if_queues_reported(0)),
+            "{json}"
+        );
+        assert_eq!(silent_row["fin_from_server"], true, "{json}");
+    }
+
+    let table = run_to_end("peek", &["--port", &port.to_string()]);
+    if REPORTS_QUEUES {
+        assert!(
+            table.contains(
+                "; 7 bytes unread in the server's receive buffer, then the client's FIN: the read after \
+                 them returns the end of the stream"
+            ),
+            "{table}"
+        );
+        assert!(!table.contains("8 bytes unread"), "{table}");
+        assert!(!table.contains("1 bytes unread"), "{table}");
+    }
+    let picture = run_to_end("peek", &["--port", &port.to_string(), "--picture", "--ascii"]);
+    if REPORTS_QUEUES {
+        assert!(picture.contains("7 B unread, then FIN"), "{picture}");
+        assert!(!picture.contains("8 B unread"), "{picture}");
+    }
+    assert!(
+        picture.contains("FIN: the other side has closed its side"),
+        "{picture}"
+    );
+    drop((listener, silent));
+}
+
+/// With a backlog of 2 and 8 clients, Linux queues 3 and leaves 5 in
+/// SYN_SENT, their SYNs dropped: peek names them and says why.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "Linux's accept-queue rule (backlog + 1, further SYNs dropped); macOS and Windows size \
+              and refuse differently"
+)]
+fn peek_shows_the_clients_a_full_queue_leaves_out() {
+    let (listener, port) = listener(2);
+    let address: socket2::SockAddr = SocketAddr::from(([127, 0, 0, 1], port)).into();
+    let clients: Vec<socket2::Socket> = (0..8)
+        .map(|_| {
+            let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+            socket.set_nonblocking(true).unwrap();
+            // In progress: the handshake goes on without this thread.
+            let _ = socket.connect(&address);
+            socket
+        })
+        .collect();
+    wait_for_kernel("3 queued and 5 clients in SYN_SENT", |table| {
+        let waiting = table.listener(port)?.queue?.waiting;
+        let syn_sent = table
+            .rows
+            .iter()
+            .filter(|row| row.state == socket_lesson::kernel::TcpState::SynSent && row.remote.port() == port)
+            .count();
+        (waiting == Some(3) && syn_sent == 5).then_some(())
+    });
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel's numbers, as `ss -tn` shows them: LISTEN 3 2, and
+        // five rows in SYN_SENT (state 02) toward the port.
+        let listening: Vec<ProcRow> = proc_rows(port, 0)
+            .into_iter()
+            .filter(|row| row.state == 0x0A)
+            .collect();
+        assert_eq!(listening[0].rx_queue, 3);
+        let syn_sent = (0..8)
+            .map(|index| clients[index].local_addr().unwrap().as_socket().unwrap().port())
+            .filter(|client| proc_row(*client, port).state == 0x02)
+            .count();
+        assert_eq!(syn_sent, 5);
+    }
+    let json = peek_json(port);
+    let unanswered = json["listeners"][0]["unanswered"].as_array().unwrap();
+    assert_eq!(unanswered.len(), 5, "{json}");
+    let table = run_to_end("peek", &["--port", &port.to_string()]);
+    assert!(
+        table.contains("5 clients' connect() unanswered (SYN_SENT, no row on the server's side)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("= the accept queue is full (3 waiting, limit 2): the kernel drops their SYN"),
+        "{table}"
+    );
+    let picture = run_to_end("peek", &["--port", &port.to_string(), "--picture", "--ascii"]);
+    assert!(
+        picture.contains("not let in, connect() still waiting (SYN_SENT):"),
+        "{picture}"
+    );
+    assert!(picture.contains("the accept queue is full"), "{picture}");
+    drop((listener, clients));
+}
+
+/// A server writing to a client that does not read, and that client
+/// writing to a server that does not read: megabytes wait unacknowledged
+/// on both sides, and peek shows the kernel's numbers (Send-Q).
+#[test]
+fn peek_shows_the_bytes_not_yet_acknowledged_on_both_sides() {
+    use std::io::Write;
+    let (listener, port) = listener(128);
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (mut server, _) = listener.accept().unwrap();
+    let client_port = client.local_addr().unwrap().port();
+    // Each writes until its send buffer is full; neither reads.
+    for side in [&mut server, &mut client] {
+        side.set_nonblocking(true).unwrap();
+        let chunk = [b'x'; 65536];
+        while side.write(&chunk).is_ok() {}
+    }
+    wait_for_kernel("bytes unacknowledged on both sides", |table| {
+        let server = table.server_side(port, client_port)?;
+        let client = common::client_side(table, client_port, port)?;
+        (server.unacknowledged != Some(0) && client.unacknowledged != Some(0)).then_some(())
+    });
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel keeps moving bytes for a while: compare with a reading
+        // of /proc that did not change while peek read.
+        let mut compared = false;
+        for _ in 0..50 {
+            let before = (proc_row(port, client_port), proc_row(client_port, port));
+            let json = peek_json(port);
+            let after = (proc_row(port, client_port), proc_row(client_port, port));
+            if before != after {
+                continue;
+            }
+            let row = json_row(&json, client_port);
+            assert_eq!(row["server_unacknowledged"], before.0.tx_queue, "{json}");
+            assert_eq!(row["client_unacknowledged"], before.1.tx_queue, "{json}");
+            assert_eq!(row["server_unread"], before.0.rx_queue, "{json}");
+            assert_eq!(row["client_unread"], before.1.rx_queue, "{json}");
+            assert!(before.0.tx_queue > 65536, "megabytes in flight: {before:?}");
+            compared = true;
+            break;
+        }
+        assert!(
+            compared,
+            "the kernel's numbers never held still while peek read them"
+        );
+    }
+    let row = json_row(&peek_json(port), client_port);
+    if REPORTS_QUEUES {
+        assert!(row["server_unacknowledged"].as_u64().unwrap() > 0, "{row}");
+        assert!(row["client_unacknowledged"].as_u64().unwrap() > 0, "{row}");
+        let table = run_to_end("peek", &["--port", &port.to_string()]);
+        assert!(
+            table.contains("bytes sent by the server, not yet acknowledged by the client"),
+            "{table}"
+        );
+        assert!(
+            table.contains("bytes sent by the client, not yet acknowledged by the server"),
+            "{table}"
+        );
+        let picture = run_to_end("peek", &["--port", &port.to_string(), "--picture", "--ascii"]);
+        assert_eq!(picture.matches(" B not acked").count(), 2, "{picture}");
+        assert!(picture.lines().all(|line| line.len() <= 80), "{picture}");
+    } else {
+        assert_eq!(row["server_unacknowledged"], Value::Null, "{row}");
+    }
+    drop((listener, server, client));
+}
+
+/// A client whose program closed its socket leaves the kernel finishing
+/// the goodbye (FIN_WAIT2, held by no process): the picture says its
+/// socket is closed, not that it exists.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "whether a process holds a socket is reported by Linux only"
+)]
+fn peek_draws_a_client_that_closed_its_socket_as_closed() {
+    let (listener, port) = listener(128);
+    let open = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let closed = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let (open_port, closed_port) = (
+        open.local_addr().unwrap().port(),
+        closed.local_addr().unwrap().port(),
+    );
+    let accepted = [listener.accept().unwrap().0, listener.accept().unwrap().0];
+    drop(closed);
+    wait_for_kernel("the closed client's side in FIN_WAIT2", |table| {
+        (common::client_side(table, closed_port, port)?.state == socket_lesson::kernel::TcpState::FinWait2)
+            .then_some(())
+    });
+    #[cfg(target_os = "linux")]
+    {
+        // The kernel's word: FIN_WAIT2 (05), no inode: no process holds it.
+        let row = proc_row(closed_port, port);
+        assert_eq!((row.state, row.inode), (0x05, 0));
+        assert_ne!(proc_row(open_port, port).inode, 0);
+    }
+    let json = peek_json(port);
+    assert_eq!(json_row(&json, closed_port)["client_held"], false, "{json}");
+    assert_eq!(json_row(&json, open_port)["client_held"], true, "{json}");
+    let picture = run_to_end("peek", &["--port", &port.to_string(), "--picture", "--ascii"]);
+    let box_of = |client: u16| {
+        let lines: Vec<&str> = picture.lines().collect();
+        let (row, line) = lines
+            .iter()
+            .enumerate()
+            .find(|(_, line)| line.contains(&format!("+- client :{client} -")))
+            .unwrap_or_else(|| panic!("the box of :{client}:\n{picture}"));
+        let column = line.find(&format!("+- client :{client}")).unwrap();
+        lines[row + 1][column..].chars().take(25).collect::<String>()
+    };
+    assert!(box_of(closed_port).contains("socket: closed"), "{picture}");
+    assert!(box_of(open_port).contains("socket: exists"), "{picture}");
+    let table = run_to_end("peek", &["--port", &port.to_string()]);
+    assert!(
+        table.contains("the client's program has closed its socket (FIN_WAIT2)"),
+        "{table}"
+    );
+    drop((listener, open, accepted));
+}

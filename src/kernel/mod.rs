@@ -10,6 +10,7 @@
 //! |---|---|---|---|
 //! | each connection and its TCP state | yes | yes | yes |
 //! | bytes unread | yes | yes | no |
+//! | bytes not yet acknowledged | yes | yes | no |
 //! | finished handshakes waiting for `accept()` | yes | yes | no |
 //! | handshakes in progress | no | yes | no |
 //! | the queue's limit | yes | yes | no |
@@ -57,9 +58,17 @@ pub struct TcpRow {
     pub remote: SocketAddr,
     /// The TCP state.
     pub state: TcpState,
-    /// For a connection: bytes received and not yet read by any program.
+    /// For a connection: bytes of data received and not yet read by any
+    /// program. Linux's receive queue also counts the peer's FIN as one, until
+    /// a read passes it; this does not (see [`TcpState::peer_has_closed`]).
     /// `None` for a listening socket, or where the system does not report it.
     pub unread: Option<u32>,
+    /// For a connection: bytes of data this side's program wrote that the
+    /// other side has not acknowledged yet, sent or still waiting to be sent
+    /// (`ss`'s Send-Q; `tx_queue` in `/proc/net/tcp`, less the FIN Linux counts
+    /// there until it is acknowledged). `None` for a listening socket, or
+    /// where the system does not report it.
+    pub unacknowledged: Option<u32>,
     /// For a listening socket: its accept queue. `None` for a connection.
     pub queue: Option<AcceptQueue>,
     /// Whether a process holds a descriptor for this socket: `false` for a
@@ -112,6 +121,20 @@ impl TcpState {
             self,
             FinWait1 | FinWait2 | TimeWait | Close | LastAck | Closing | DeleteTcb
         )
+    }
+
+    /// Whether the other side's FIN has arrived: it has closed its sending
+    /// side, and once the bytes before the FIN are read, a read returns the
+    /// end of the stream (0 bytes).
+    pub fn peer_has_closed(self) -> bool {
+        use TcpState::*;
+        matches!(self, CloseWait | LastAck | Closing | TimeWait)
+    }
+
+    /// Whether this side's FIN is queued or sent and not yet acknowledged.
+    pub fn own_fin_unacknowledged(self) -> bool {
+        use TcpState::*;
+        matches!(self, FinWait1 | Closing | LastAck)
     }
 
     /// Whether the kernel is still in the middle of the handshake.
@@ -368,6 +391,7 @@ mod tests {
             remote: remote.parse().unwrap(),
             state,
             unread: Some(unread),
+            unacknowledged: Some(0),
             queue: None,
             held: Some(true),
         }

@@ -100,9 +100,9 @@ fn parse_connection(line: &str) -> io::Result<Option<TcpRow>> {
     };
     let state =
         parse_state(state).ok_or_else(|| unexpected_line(line, format!("unknown TCP state {state:?}")))?;
-    // Send-Q, the bytes not yet acknowledged, is checked but not kept: the
-    // lesson does not use it.
-    let (unread, _) = (count(recv_q, "Recv-Q")?, count(send_q, "Send-Q")?);
+    // Recv-Q and Send-Q are the bytes in the socket's buffers (`sb_cc`):
+    // data only, a FIN is not counted in them.
+    let (unread, unacknowledged) = (count(recv_q, "Recv-Q")?, count(send_q, "Send-Q")?);
     // A listening socket's Recv-Q counts no connection's bytes, and unlike a
     // LISTEN row's on Linux it is not the queue's length: it is left out.
     let listening = state == TcpState::Listen;
@@ -111,6 +111,7 @@ fn parse_connection(line: &str) -> io::Result<Option<TcpRow>> {
         remote: address(foreign, "foreign address")?,
         state,
         unread: (!listening).then_some(unread),
+        unacknowledged: (!listening).then_some(unacknowledged),
         queue: listening.then(AcceptQueue::default),
         held: None,
     }))

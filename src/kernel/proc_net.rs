@@ -5,8 +5,12 @@
 //! - a `LISTEN` row's `rx_queue` is the length of its accept queue: finished
 //!   handshakes waiting for `accept()`;
 //! - any other row's `rx_queue` is the number of bytes received and not yet
-//!   read by the application, and `tx_queue` the bytes sent and not yet
-//!   acknowledged;
+//!   read by the application, and `tx_queue` the bytes written and not yet
+//!   acknowledged. Both count sequence numbers, and a FIN takes one:
+//!   `rx_queue` counts the peer's FIN (`CLOSE_WAIT` and after) until a read
+//!   passes it, `tx_queue` this side's own (`FIN_WAIT1`, `CLOSING`,
+//!   `LAST_ACK`) until it is acknowledged. The rows here count data only,
+//!   and the state says where a FIN is;
 //! - `inode` 0 means no process holds a socket for the row: a connection
 //!   still waiting in the accept queue, or one whose program has closed it
 //!   while the kernel finishes the goodbye (`TIME_WAIT`, `FIN_WAIT2`, ...).
@@ -69,16 +73,35 @@ pub fn parse_table(text: &str) -> io::Result<Vec<TcpRow>> {
 fn parse_row(line: &str) -> Option<TcpRow> {
     let fields: Vec<&str> = line.split_whitespace().collect();
     // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
-    let (_sent, rx_queue) = fields.get(4)?.split_once(':')?;
-    let rx_queue = u32::from_str_radix(rx_queue, 16).ok()?;
+    let (tx_queue, rx_queue) = fields.get(4)?.split_once(':')?;
+    let (tx_queue, rx_queue) = (
+        u32::from_str_radix(tx_queue, 16).ok()?,
+        u32::from_str_radix(rx_queue, 16).ok()?,
+    );
     let state = state_of(u8::from_str_radix(fields.get(3)?, 16).ok()?);
+    // The kernel counts rcv_nxt - copied_seq, and the peer's FIN moved
+    // rcv_nxt by one: a read takes it with the last bytes before it, so a
+    // queue of N after the FIN is N - 1 bytes of data and the FIN, and 0 is
+    // none of either. Likewise write_seq - snd_una counts this side's FIN
+    // until it is acknowledged.
+    let unread = if state.peer_has_closed() {
+        rx_queue.saturating_sub(1)
+    } else {
+        rx_queue
+    };
+    let unacknowledged = if state.own_fin_unacknowledged() {
+        tx_queue.saturating_sub(1)
+    } else {
+        tx_queue
+    };
     let inode: u64 = fields.get(9)?.parse().ok()?;
     let listening = state == TcpState::Listen;
     Some(TcpRow {
         local: parse_address(fields.get(1)?)?,
         remote: parse_address(fields.get(2)?)?,
         state,
-        unread: (!listening).then_some(rx_queue),
+        unread: (!listening).then_some(unread),
+        unacknowledged: (!listening).then_some(unacknowledged),
         // The limit is not in this file; `linux::read_rows` adds it.
         queue: listening.then_some(AcceptQueue {
             waiting: Some(rx_queue),
@@ -178,6 +201,27 @@ pub(crate) mod tests {
         assert_eq!(rows[1].local, "[::ffff:127.0.0.1]:12345".parse().unwrap());
         assert_eq!(rows[1].state, TcpState::TimeWait);
         assert_eq!(rows[1].state.to_string(), "TIME_WAIT");
+    }
+
+    #[test]
+    fn a_fin_in_a_queue_is_not_a_byte_of_data() {
+        let text = "header
+   0: 0100007F:3039 0100007F:C350 08 00000000:00000008 00:00000000 00000000     0        0 12 1
+   1: 0100007F:3039 0100007F:C351 08 00000000:00000000 00:00000000 00000000     0        0 13 1
+   2: 0100007F:3039 0100007F:C352 04 0039B601:00000000 00:00000000 00000000     0        0 0 1
+   3: 0100007F:3039 0100007F:C353 01 0039B600:00000007 00:00000000 00000000     0        0 14 1
+";
+        let rows = parse_table(text).unwrap();
+        // CLOSE_WAIT: 7 bytes and the client's FIN; then one whose FIN a read passed.
+        assert_eq!((rows[0].unread, rows[0].unacknowledged), (Some(7), Some(0)));
+        assert_eq!(rows[1].unread, Some(0));
+        // FIN_WAIT1: 3,782,144 bytes and this side's FIN not yet acknowledged.
+        assert_eq!(rows[2].unacknowledged, Some(3_782_144));
+        // ESTABLISHED: every byte counted is data.
+        assert_eq!(
+            (rows[3].unread, rows[3].unacknowledged),
+            (Some(7), Some(3_782_144))
+        );
     }
 
     #[test]

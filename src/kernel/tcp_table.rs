@@ -29,8 +29,9 @@ use super::{AcceptQueue, Source, TcpRow, TcpState};
 pub const SOURCE: Source = Source {
     system: "Windows",
     read_from: "GetExtendedTcpTable",
-    not_reported: "Windows reports no queue lengths and no unread bytes, and not whether a \
-                   connection was accepted: only each connection, its state and its process",
+    not_reported: "Windows reports no queue lengths, no unread or unacknowledged bytes, and \
+                   not whether a connection was accepted: only each connection, its state and \
+                   its process",
     reports_queues: false,
     reports_accepted: false,
     command: "netstat -ano -p TCP | findstr :{port}",
@@ -41,7 +42,7 @@ pub const SOURCE: Source = Source {
 /// its two ends (see [`ipv4_address`], [`ipv6_address`]). The row's owning
 /// process (`dwOwningPid`) is not kept: nothing the lesson shows needs it.
 ///
-/// Windows does not report unread bytes, a listening socket's queue, or
+/// Windows does not report unread or unacknowledged bytes, a listening socket's queue, or
 /// whether a connection was accepted, so those are `None`: a listening
 /// socket gets a queue whose every field is unknown, never a queue of zero.
 ///
@@ -85,6 +86,7 @@ pub fn row(state: u32, local: SocketAddr, remote: SocketAddr) -> TcpRow {
         remote,
         state,
         unread: None,
+        unacknowledged: None,
         queue: listening.then(AcceptQueue::default),
         held: None,
     }
@@ -470,6 +472,7 @@ mod tests {
                 remote: "127.0.0.1:50000".parse().unwrap(),
                 state: TcpState::Established,
                 unread: None,
+                unacknowledged: None,
                 queue: None,
                 held: None,
             }

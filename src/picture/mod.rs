@@ -30,8 +30,14 @@ use anstyle::{AnsiColor, Style as Colour};
 use unicode_width::UnicodeWidthStr;
 
 use crate::kernel::{ConnectionView, ListenerView, PortView, Stage};
-use crate::term::{paint, Style};
+use crate::term::Style;
 use crate::Lang;
+
+mod boxes;
+#[cfg(test)]
+mod tests;
+
+use boxes::{pad, wrap, Line, Pen, ASCII, UNICODE};
 
 /// The picture's widest form, in columns: it reads on an 80-column
 /// terminal. [`Picture::fit`] draws it narrower.
@@ -49,6 +55,8 @@ const SLOT_WIDTH: usize = 17;
 const CLIENT_BOXES: usize = 6;
 /// A client box's width, borders included.
 const CLIENT_WIDTH: usize = 25;
+/// How many clients not let in are named before the rest are counted.
+const UNANSWERED_LISTED: usize = 4;
 
 const SERVER: Colour = AnsiColor::Cyan.on_default();
 const QUEUE: Colour = AnsiColor::Yellow.on_default();
@@ -97,62 +105,6 @@ pub struct Picture<'a> {
     width: usize,
 }
 
-/// One line inside a box, and its colour.
-struct Line {
-    text: String,
-    colour: Option<Colour>,
-}
-
-impl Line {
-    fn plain(text: impl Into<String>) -> Line {
-        Line {
-            text: text.into(),
-            colour: None,
-        }
-    }
-
-    fn painted(text: impl Into<String>, colour: Colour) -> Line {
-        Line {
-            text: text.into(),
-            colour: Some(colour),
-        }
-    }
-}
-
-/// The characters boxes are drawn with.
-struct Glyphs {
-    top_left: &'static str,
-    top_right: &'static str,
-    bottom_left: &'static str,
-    bottom_right: &'static str,
-    horizontal: &'static str,
-    vertical: &'static str,
-    link: &'static str,
-    more: &'static str,
-}
-
-const UNICODE: Glyphs = Glyphs {
-    top_left: "┌",
-    top_right: "┐",
-    bottom_left: "└",
-    bottom_right: "┘",
-    horizontal: "─",
-    vertical: "│",
-    link: "──",
-    more: "…",
-};
-
-const ASCII: Glyphs = Glyphs {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    horizontal: "-",
-    vertical: "|",
-    link: "--",
-    more: "...",
-};
-
 impl<'a> Picture<'a> {
     /// The picture of `view`, with what the caller `known`s, drawn in `style`.
     pub fn new(view: &'a PortView, known: &'a Known, style: Style, lang: Lang) -> Picture<'a> {
@@ -197,11 +149,11 @@ impl<'a> Picture<'a> {
         self.width < NARROWEST
     }
 
-    fn glyphs(&self) -> &'static Glyphs {
-        if self.style.unicode {
-            &UNICODE
-        } else {
-            &ASCII
+    fn pen(&self) -> Pen {
+        Pen {
+            glyphs: if self.style.unicode { &UNICODE } else { &ASCII },
+            colour_on: self.style.colour,
+            unboxed: self.unboxed(),
         }
     }
 
@@ -213,7 +165,7 @@ impl<'a> Picture<'a> {
     pub fn draw(&self) -> String {
         let mut out: Vec<String> = Vec::new();
         if self.view.listeners.is_empty() {
-            out.extend(self.boxed(
+            out.extend(self.pen().boxed(
                 &self.say(
                     format!("server: port {}", self.view.port),
                     format!("서버: 포트 {}", self.view.port),
@@ -230,6 +182,9 @@ impl<'a> Picture<'a> {
             out.extend(self.server_box(listener));
         }
         out.extend(self.clients());
+        if let Some(line) = self.fin_line() {
+            out.extend(wrap(&line, self.width));
+        }
         let mut text = out.join("\n");
         text.push('\n');
         text
@@ -286,6 +241,9 @@ impl<'a> Picture<'a> {
                 format!("핸드셰이크 진행 중 (아직 큐에 들어가지 않음): {ports}"),
             )));
         }
+        if !listener.unanswered.is_empty() {
+            body.extend(self.unanswered(listener));
+        }
 
         if !unsure.is_empty() {
             body.push(Line::plain(self.say(
@@ -302,7 +260,7 @@ impl<'a> Picture<'a> {
                 body.push(Line::plain(format!(
                     "  {}  {}",
                     self.client_label(connection.client),
-                    self.unread(connection.server_unread)
+                    self.server_buffers(connection)
                 )));
             }
         } else if accepted.is_empty() {
@@ -346,7 +304,7 @@ impl<'a> Picture<'a> {
                 CLOSED,
             ));
         }
-        self.boxed(&title, body, self.width, SERVER)
+        self.pen().boxed(&title, body, self.width, SERVER)
     }
 
     /// The queue's line: how many wait, and the limit.
@@ -427,7 +385,7 @@ impl<'a> Picture<'a> {
     /// The queue as a row of slots: the queued connections, then one free
     /// slot when the queue has room, then `…`.
     fn slots(&self, queued: &[&ConnectionView], limit: Option<u32>) -> Vec<Line> {
-        let glyphs = self.glyphs();
+        let glyphs = self.pen().glyphs;
         let inner = SLOT_WIDTH - 2;
         // As many slots as fit in the box beside the `…` after them.
         let room = self.width.saturating_sub(4 + 1 + glyphs.more.width());
@@ -440,7 +398,7 @@ impl<'a> Picture<'a> {
                     let text = format!(
                         "[{}  {}]",
                         self.client_label(connection.client),
-                        self.unread_short(connection.server_unread)
+                        self.unread_short(connection.server_unread, connection.fin_from_client)
                     );
                     Line::painted(text, QUEUE)
                 })
@@ -455,7 +413,7 @@ impl<'a> Picture<'a> {
         for connection in &queued[..shown] {
             cells.push([
                 self.client_label(connection.client),
-                self.unread_short(connection.server_unread),
+                self.unread_short(connection.server_unread, connection.fin_from_client),
             ]);
         }
         if queued.len() > shown {
@@ -490,7 +448,7 @@ impl<'a> Picture<'a> {
     /// The accepted connections as the server's sockets, numbered where the
     /// caller knows the numbers.
     fn numbered(&self, accepted: &[&ConnectionView]) -> Vec<String> {
-        let link = self.glyphs().link;
+        let link = self.pen().glyphs.link;
         let mut lines: Vec<(usize, String)> = accepted
             .iter()
             .map(|connection| {
@@ -507,7 +465,7 @@ impl<'a> Picture<'a> {
                 let line = format!(
                     "  {name} {link} {}   {}",
                     self.client_label(connection.client),
-                    self.unread(connection.server_unread)
+                    self.server_buffers(connection)
                 );
                 (number.unwrap_or(usize::MAX), line)
             })
@@ -539,13 +497,17 @@ impl<'a> Picture<'a> {
             let mut boxes: Vec<Vec<String>> = here[..shown]
                 .iter()
                 .map(|connection| {
-                    let body = vec![
-                        Line::painted(self.say("socket: exists", "소켓: 있음"), SOCKET),
-                        Line::plain(self.unread(connection.client_unread)),
+                    let fin = connection.fin_from_server == Some(true);
+                    let mut body = vec![
+                        self.client_socket(connection),
+                        Line::plain(self.unread(connection.client_unread, fin)),
                     ];
+                    if let Some(bytes) = connection.client_unacknowledged.filter(|&bytes| bytes > 0) {
+                        body.push(Line::plain(self.not_acked(bytes)));
+                    }
                     let title = self.say("client", "클라이언트");
                     let title = format!("{title} {}", self.client_label(connection.client));
-                    self.boxed(&title, body, box_width, SOCKET)
+                    self.pen().boxed(&title, body, box_width, SOCKET)
                 })
                 .collect();
             if here.len() > shown {
@@ -606,21 +568,94 @@ impl<'a> Picture<'a> {
         }
     }
 
-    /// A receive buffer's unread bytes, in words.
-    fn unread(&self, bytes: Option<u32>) -> String {
-        match bytes {
-            Some(0) => self.say("nothing unread", "읽지 않은 바이트 없음"),
-            Some(bytes) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
-            None => self.say("unread: not reported", "읽지 않은 바이트: 알 수 없음"),
+    /// A receive buffer's unread bytes, in words, and whether the other
+    /// side's `fin` waits after them.
+    fn unread(&self, bytes: Option<u32>, fin: bool) -> String {
+        match (bytes, fin) {
+            (Some(0), false) => self.say("nothing unread", "읽지 않은 바이트 없음"),
+            (Some(bytes), false) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
+            (None, false) => self.say("unread: not reported", "읽지 않은 바이트: 알 수 없음"),
+            (Some(bytes), true) => self.say(
+                format!("{bytes} B unread, then FIN"),
+                format!("읽지 않은 {bytes}B, 그 뒤 FIN"),
+            ),
+            (None, true) => self.say("unread ?, then FIN", "읽지 않은 바이트 ?, 그 뒤 FIN"),
         }
     }
 
-    /// A receive buffer's unread bytes, short enough for a queue slot.
-    fn unread_short(&self, bytes: Option<u32>) -> String {
-        match bytes {
-            Some(bytes) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
-            None => self.say("unread: ?", "읽지 않은: ?"),
+    /// A receive buffer's unread bytes, and `+ FIN` when the other side's
+    /// FIN waits after them, short enough for a queue slot.
+    fn unread_short(&self, bytes: Option<u32>, fin: bool) -> String {
+        match (bytes, fin) {
+            (Some(bytes), false) => self.say(format!("{bytes} B unread"), format!("읽지 않은 {bytes}B")),
+            (None, false) => self.say("unread: ?", "읽지 않은: ?"),
+            (Some(bytes), true) => self.say(format!("{bytes} B + FIN"), format!("{bytes}B + FIN")),
+            (None, true) => "? B + FIN".to_string(),
         }
+    }
+
+    /// What the server's side of `connection` holds: unread bytes, the
+    /// client's FIN after them, and bytes the client has not acknowledged.
+    fn server_buffers(&self, connection: &ConnectionView) -> String {
+        let mut text = self.unread(connection.server_unread, connection.fin_from_client);
+        if let Some(bytes) = connection.server_unacknowledged.filter(|&bytes| bytes > 0) {
+            text += &format!("; {}", self.not_acked(bytes));
+        }
+        text
+    }
+
+    /// Bytes sent and not yet acknowledged by the other side, in words.
+    fn not_acked(&self, bytes: u32) -> String {
+        self.say(format!("{bytes} B not acked"), format!("ACK 안 된 {bytes}B"))
+    }
+
+    /// The client's socket, as the kernel says: held by its program, or
+    /// closed by it while the kernel finishes the goodbye.
+    fn client_socket(&self, connection: &ConnectionView) -> Line {
+        let closing = connection.client_state.is_some_and(|state| state.is_closing());
+        match connection.client_held {
+            Some(false) => Line::painted(self.say("socket: closed", "소켓: 닫힘"), CLOSED),
+            None if closing => Line::plain(self.say("socket: ? (closing)", "소켓: ? (닫는 중)")),
+            _ => Line::painted(self.say("socket: exists", "소켓: 있음"), SOCKET),
+        }
+    }
+
+    /// The clients whose handshake the kernel has not taken, and why.
+    fn unanswered(&self, listener: &ListenerView) -> Vec<Line> {
+        let clients = &listener.unanswered;
+        let mut list: Vec<String> = clients
+            .iter()
+            .take(UNANSWERED_LISTED)
+            .map(|client| self.client_label(*client))
+            .collect();
+        if clients.len() > list.len() {
+            list.push(format!("+{}", clients.len() - list.len()));
+        }
+        let list = list.join(", ");
+        vec![
+            Line::plain(self.say(
+                format!("not let in, connect() still waiting (SYN_SENT): {list}"),
+                format!("들어오지 못함, connect()가 아직 기다림 (SYN_SENT): {list}"),
+            )),
+            Line::plain(listener.unanswered_reason(self.lang)),
+        ]
+    }
+
+    /// The line under the picture that says what a FIN drawn in it means;
+    /// `None` when none is drawn.
+    fn fin_line(&self) -> Option<String> {
+        let drawn = self.view.connections().any(|c| {
+            c.stage != Stage::Closed
+                && (c.fin_from_client || (c.fin_from_server == Some(true) && c.client_held != Some(false)))
+        });
+        drawn.then(|| {
+            self.say(
+                "FIN: the other side has closed its side; once the bytes before it are read, read() \
+                 returns the end of the stream (0 bytes)",
+                "FIN: 상대가 자기 쪽을 닫았음. 그 앞의 바이트를 다 읽으면 read()는 스트림의 끝(0바이트)을 \
+                 돌려줌",
+            )
+        })
     }
 
     /// A list of clients' labels.
@@ -630,302 +665,5 @@ impl<'a> Picture<'a> {
             .map(|c| self.client_label(c.client))
             .collect::<Vec<_>>()
             .join(", ")
-    }
-
-    /// `body` in a box `width` columns wide with `title` on its top edge;
-    /// lines too long for it are wrapped, and a title too long for the edge
-    /// is the box's first line. Too narrow for boxes, the title and then the
-    /// body indented under it.
-    fn boxed(&self, title: &str, body: Vec<Line>, width: usize, colour: Colour) -> Vec<String> {
-        let glyphs = self.glyphs();
-        let colour_on = self.style.colour;
-        let paint_line = |text: String, line_colour: Option<Colour>| match line_colour {
-            Some(line_colour) => paint(&text, line_colour, colour_on),
-            None => text,
-        };
-        if self.unboxed() {
-            let mut lines: Vec<String> = wrap(title, width)
-                .into_iter()
-                .map(|piece| paint(&piece, colour, colour_on))
-                .collect();
-            for line in body {
-                for piece in wrap(&line.text, width.saturating_sub(2)) {
-                    lines.push(format!("  {}", paint_line(piece, line.colour)));
-                }
-            }
-            return lines;
-        }
-        let inner = width - 4;
-        let edge_title = format!("{}{} {title} ", glyphs.top_left, glyphs.horizontal);
-        let (top, body) = if edge_title.width() + 1 < width {
-            let rest = width - edge_title.width() - 1;
-            (
-                format!(
-                    "{edge_title}{}{}",
-                    glyphs.horizontal.repeat(rest),
-                    glyphs.top_right
-                ),
-                body,
-            )
-        } else {
-            let top = format!(
-                "{}{}{}",
-                glyphs.top_left,
-                glyphs.horizontal.repeat(width - 2),
-                glyphs.top_right
-            );
-            let mut lines = vec![Line::painted(title, colour)];
-            lines.extend(body);
-            (top, lines)
-        };
-        let mut lines = vec![paint(&top, colour, colour_on)];
-        for line in body {
-            for piece in wrap(&line.text, inner) {
-                let text = paint_line(pad(&piece, inner), line.colour);
-                let edge = paint(glyphs.vertical, colour, colour_on);
-                lines.push(format!("{edge} {text} {edge}"));
-            }
-        }
-        let bottom = format!(
-            "{}{}{}",
-            glyphs.bottom_left,
-            glyphs.horizontal.repeat(width - 2),
-            glyphs.bottom_right
-        );
-        lines.push(paint(&bottom, colour, colour_on));
-        lines
-    }
-}
-
-/// `text` padded with spaces to `width` columns, as the terminal counts
-/// them (a Hangul syllable takes two).
-fn pad(text: &str, width: usize) -> String {
-    let missing = width.saturating_sub(text.width());
-    format!("{text}{}", " ".repeat(missing))
-}
-
-/// `text` cut into lines of at most `width` columns, at spaces where it can.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    if text.width() <= width {
-        return vec![text.to_string()];
-    }
-    crate::term::wrap(text, width)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kernel::{proc_net, Table};
-
-    fn lesson_view(text: &str) -> PortView {
-        PortView::of(
-            &Table::new(proc_net::parse_table(text).unwrap()),
-            12345,
-            &proc_net::SOURCE,
-        )
-    }
-
-    const HEADER: &str =
-        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
-
-    /// Both of the lesson's clients in the queue, 60000 with 7 bytes.
-    fn both_queued() -> String {
-        [
-            HEADER,
-            "   0: 0100007F:3039 00000000:0000 0A 00000000:00000002 00:00000000 00000000 0 0 11 1\n",
-            "   1: 0100007F:3039 0100007F:C350 01 00000000:00000000 00:00000000 00000000 0 0 0 1\n",
-            "   2: 0100007F:3039 0100007F:EA60 01 00000000:00000007 00:00000000 00000000 0 0 0 1\n",
-            "   3: 0100007F:C350 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 21 1\n",
-            "   4: 0100007F:EA60 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 22 1\n",
-        ]
-        .concat()
-    }
-
-    /// The lesson's two clients known to have come 60000 first.
-    fn sixty_thousand_first() -> Known {
-        Known {
-            queue_order: vec![
-                "127.0.0.1:60000".parse().unwrap(),
-                "127.0.0.1:50000".parse().unwrap(),
-            ],
-            accepted: vec![],
-        }
-    }
-
-    fn assert_fits(text: &str) {
-        for line in text.lines() {
-            assert!(line.width() <= WIDTH, "too wide ({}): {line}", line.width());
-        }
-    }
-
-    #[test]
-    fn an_order_is_drawn_only_when_known() {
-        let view = lesson_view(&both_queued());
-        let unknown = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
-        assert!(
-            unknown.contains("in which order they came: the kernel does not report it"),
-            "{unknown}"
-        );
-        let known = sixty_thousand_first();
-        let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
-        assert!(
-            drawn.contains("oldest first: accept() takes the one on the left"),
-            "{drawn}"
-        );
-        let slots = drawn.lines().find(|line| line.contains(":60000")).unwrap();
-        assert!(
-            slots.find(":60000") < slots.find(":50000"),
-            "60000 first, as known:\n{drawn}"
-        );
-        assert!(drawn.contains("sockets from accept(): none"), "{drawn}");
-        assert!(drawn.contains("7 B unread"), "{drawn}");
-        assert_fits(&drawn);
-    }
-
-    #[test]
-    fn an_accepted_connection_is_a_numbered_socket() {
-        let view = lesson_view(crate::kernel::proc_net::tests::TCP);
-        let known = Known {
-            queue_order: vec![],
-            accepted: vec![(1, "127.0.0.1:50000".parse().unwrap())],
-        };
-        let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
-        assert!(drawn.contains("socket 1 -- :50000   nothing unread"), "{drawn}");
-        assert!(drawn.contains("backlog queue: 1 waiting"), "{drawn}");
-        assert!(drawn.contains("| :60000        || "), "{drawn}");
-        assert_eq!(drawn.matches("socket: exists").count(), 2, "{drawn}");
-        assert_fits(&drawn);
-    }
-
-    #[test]
-    fn unicode_korean_and_colour_keep_the_boxes_aligned() {
-        let view = lesson_view(&both_queued());
-        for lang in [Lang::En, Lang::Ko] {
-            let style = Style {
-                colour: false,
-                unicode: true,
-            };
-            let drawn = Picture::new(&view, &Known::default(), style, lang).draw();
-            assert_fits(&drawn);
-            // Every line of the server box ends at the same column.
-            let edges: Vec<usize> = drawn
-                .lines()
-                .take_while(|line| !line.starts_with('└'))
-                .map(|line| line.width())
-                .collect();
-            assert!(edges.iter().all(|&width| width == WIDTH), "{edges:?}\n{drawn}");
-        }
-        let coloured = Picture::new(
-            &view,
-            &Known::default(),
-            Style {
-                colour: true,
-                unicode: true,
-            },
-            Lang::En,
-        )
-        .draw();
-        assert!(coloured.contains('\x1b'));
-    }
-
-    #[test]
-    fn where_the_system_does_not_say_the_server_program_places_its_connections() {
-        let mut view = lesson_view(crate::kernel::proc_net::tests::TCP);
-        view.system = "Windows";
-        for connection in &mut view.listeners[0].connections {
-            connection.stage = Stage::QueuedOrAccepted;
-        }
-        let unknown = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
-        assert!(
-            unknown.contains("open connections, queued or accepted (Windows does not say which):"),
-            "{unknown}"
-        );
-        let known = Known {
-            queue_order: vec!["127.0.0.1:60000".parse().unwrap()],
-            accepted: vec![(1, "127.0.0.1:50000".parse().unwrap())],
-        };
-        let placed = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
-        assert!(placed.contains("socket 1 -- :50000"), "{placed}");
-        assert!(placed.contains("| :60000  "), "{placed}");
-        assert!(placed.contains("known to this program, which is the"), "{placed}");
-    }
-
-    #[test]
-    fn every_picture_fits_the_width_it_is_given() {
-        let mut crowd = String::from(HEADER);
-        crowd += "   0: 0100007F:3039 00000000:0000 0A 00000000:00000014 00:00000000 00000000 0 0 11 1\n";
-        for client in 0..20u32 {
-            let port = 40000 + client;
-            crowd += &format!(
-                "   1: 0100007F:3039 0100007F:{port:04X} 01 00000000:00000007 00:00000000 00000000 0 0 0 1\n   \
-                 2: 0100007F:{port:04X} 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 {} 1\n",
-                100 + client
-            );
-        }
-        let known = Known {
-            queue_order: vec![],
-            accepted: vec![(1, "127.0.0.1:50000".parse().unwrap())],
-        };
-        for text in [
-            both_queued(),
-            crowd,
-            HEADER.to_string(),
-            crate::kernel::proc_net::tests::TCP.to_string(),
-        ] {
-            let view = lesson_view(&text);
-            for columns in 10..=100 {
-                for (lang, unicode) in [(Lang::En, false), (Lang::Ko, true), (Lang::En, true)] {
-                    let style = Style {
-                        colour: false,
-                        unicode,
-                    };
-                    let drawn = Picture::new(&view, &known, style, lang).fit(columns).draw();
-                    for line in drawn.lines() {
-                        assert!(
-                            line.width() <= columns.min(WIDTH),
-                            "{columns} columns, {lang:?}: {line:?}\n{drawn}"
-                        );
-                    }
-                    assert!(drawn.contains(":60000") || !text.contains(":EA60"), "{drawn}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn the_clients_are_drawn_in_the_order_they_came() {
-        let view = lesson_view(&both_queued());
-        let known = sixty_thousand_first();
-        let drawn = Picture::new(&view, &known, Style::PLAIN, Lang::En).draw();
-        let boxes = drawn.lines().find(|line| line.contains("+- client")).unwrap();
-        assert!(boxes.find(":60000") < boxes.find(":50000"), "{drawn}");
-    }
-
-    #[test]
-    fn nothing_listening_is_said() {
-        let view = lesson_view(HEADER);
-        let drawn = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
-        assert!(drawn.contains("nothing is listening"), "{drawn}");
-    }
-
-    #[test]
-    fn a_crowd_is_counted_not_drawn_one_by_one() {
-        let mut text = String::from(HEADER);
-        text += "   0: 0100007F:3039 00000000:0000 0A 00000000:00000014 00:00000000 00000000 0 0 11 1\n";
-        for client in 0..20u32 {
-            let port = 40000 + client;
-            text += &format!(
-                "   1: 0100007F:3039 0100007F:{port:04X} 01 00000000:00000007 00:00000000 00000000 0 0 0 1\n"
-            );
-            text += &format!(
-                "   2: 0100007F:{port:04X} 0100007F:3039 01 00000000:00000000 00:00000000 00000000 0 0 {} 1\n",
-                100 + client
-            );
-        }
-        let view = lesson_view(&text);
-        let drawn = Picture::new(&view, &Known::default(), Style::PLAIN, Lang::En).draw();
-        assert!(drawn.contains("+17 more"), "{drawn}");
-        assert!(drawn.contains("+14"), "{drawn}");
-        assert_fits(&drawn);
     }
 }
