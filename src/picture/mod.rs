@@ -423,7 +423,7 @@ impl<'a> Picture<'a> {
                 String::new(),
             ]);
         }
-        let has_room = limit.map_or(true, |limit| (queued.len() as u64) < u64::from(limit) + 1);
+        let has_room = limit.is_none_or(|limit| (queued.len() as u64) < u64::from(limit) + 1);
         if cells.len() < slots && has_room {
             cells.push([String::new(), String::new()]);
         }

@@ -266,7 +266,7 @@ impl PortView {
             listener
                 .queue
                 .waiting
-                .map_or(true, |waiting| queued <= waiting && waiting <= queued + maybe)
+                .is_none_or(|waiting| queued <= waiting && waiting <= queued + maybe)
         })
     }
 }
