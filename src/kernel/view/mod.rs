@@ -315,14 +315,16 @@ impl ListenerView {
         }
     }
 
-    /// Whether the accept queue holds as many finished handshakes as its
-    /// limit, or more (Linux lets one more than the limit wait): a new
-    /// client's SYN is then dropped. `false` where either is not reported.
+    /// Whether the accept queue is full: a new client's SYN is then dropped.
+    /// Linux lets one more than the limit wait, and drops a SYN only once
+    /// more than the limit do (`sk_acceptq_is_full`): with `--backlog 2`,
+    /// a third client still gets in. Where the system's rule is not known
+    /// here, or the counts are not reported, `false`: no claim is made.
     pub fn is_full(&self) -> bool {
-        matches!(
-            (self.queue.waiting, self.queue.limit),
-            (Some(waiting), Some(limit)) if waiting >= limit
-        )
+        match (self.queue.waiting, self.queue.limit) {
+            (Some(waiting), Some(limit)) => cfg!(target_os = "linux") && waiting > limit,
+            _ => false,
+        }
     }
 
     /// How many of its connections are at `stage`.

@@ -322,3 +322,23 @@ fn a_fin_unacknowledged_bytes_and_unanswered_clients_are_said_as_such() {
         "{table}"
     );
 }
+
+/// A queue is full on Linux only once more than its limit wait: at the
+/// limit, one more handshake still gets in, and nothing is said of a queue
+/// whose limit is not reported.
+#[test]
+fn a_queue_is_full_only_past_its_limit() {
+    let listener = |waiting, limit| ListenerView {
+        address: "127.0.0.1:12345".parse().unwrap(),
+        queue: AcceptQueue {
+            waiting,
+            in_progress: None,
+            limit,
+        },
+        connections: Vec::new(),
+        unanswered: Vec::new(),
+    };
+    assert!(!listener(Some(2), Some(2)).is_full());
+    assert_eq!(listener(Some(3), Some(2)).is_full(), cfg!(target_os = "linux"));
+    assert!(!listener(Some(3), None).is_full());
+}
