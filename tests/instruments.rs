@@ -332,24 +332,48 @@ struct ProcRow {
 }
 
 /// Every IPv4 row from local port `local` to remote port `remote` (0: any).
+///
+/// The kernel prints the table a page at a time while other tests open and
+/// close connections: a row can be missed, or printed twice, by one
+/// reading. So the table is read until two readings in a row agree, and a
+/// row printed twice is kept once.
 #[cfg(target_os = "linux")]
 fn proc_rows(local: u16, remote: u16) -> Vec<ProcRow> {
+    let mut last = None;
+    for _ in 0..50 {
+        let rows = proc_rows_once(local, remote);
+        if last.as_ref() == Some(&rows) {
+            return rows;
+        }
+        last = Some(rows);
+    }
+    panic!("/proc/net/tcp never read the same twice for {local} -> {remote}: {last:?}");
+}
+
+/// One reading of [`proc_rows`], rows printed twice kept once.
+#[cfg(target_os = "linux")]
+fn proc_rows_once(local: u16, remote: u16) -> Vec<ProcRow> {
     let text = std::fs::read_to_string("/proc/net/tcp").unwrap();
-    text.lines()
+    let mut rows: Vec<((String, String), ProcRow)> = text
+        .lines()
         .skip(1)
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let port = |field: &str| u16::from_str_radix(field.split(':').nth(1)?, 16).ok();
             let (tx, rx) = fields[4].split_once(':')?;
             let matches = port(fields[1])? == local && (remote == 0 || port(fields[2])? == remote);
-            matches.then(|| ProcRow {
+            let row = ProcRow {
                 state: u8::from_str_radix(fields[3], 16).unwrap(),
                 tx_queue: u32::from_str_radix(tx, 16).unwrap(),
                 rx_queue: u32::from_str_radix(rx, 16).unwrap(),
                 inode: fields[9].parse().unwrap(),
-            })
+            };
+            matches.then(|| ((fields[1].to_string(), fields[2].to_string()), row))
         })
-        .collect()
+        .collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.dedup_by(|a, b| a.0 == b.0);
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 /// The one row from local port `local` to remote port `remote`.
