@@ -327,7 +327,13 @@ fn under_limit(resource: libc::__rlimit_resource_t, value: u64, args: &[&str]) -
 /// The threads this user runs now, as `ulimit -u` counts them.
 #[cfg(target_os = "linux")]
 fn threads_of_this_user() -> u64 {
-    let user = unsafe { libc::getuid() }.to_string();
+    threads_of(unsafe { libc::getuid() })
+}
+
+/// The threads user `user` runs now, as `ulimit -u` counts them.
+#[cfg(target_os = "linux")]
+fn threads_of(user: libc::uid_t) -> u64 {
+    let user = user.to_string();
     let mut threads = 0;
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
@@ -400,6 +406,115 @@ fn under_the_users_thread_limit_the_next_clients_wait_in_the_queue() {
         assert!((1..limit as usize).contains(&room), "{:?}", server.log());
         fill_and_queue_the_next(&mut server, room);
     }
+}
+
+/// A session thread that cannot start, though the capacity said there was
+/// room (other programs of the same user took the rest of `ulimit -u` after
+/// the server started): the server does not accept a client it cannot
+/// serve. The next client waits in the kernel's queue, neither accepted nor
+/// closed, and is served once a thread can start again.
+#[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "ulimit -u counts threads on Linux only (processes on macOS and the BSDs; Windows has no such limit)"
+)]
+fn a_session_thread_that_cannot_start_leaves_the_client_in_the_queue() {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // Linux does not hold root to `ulimit -u`: as root, the server and
+        // the programs that use up its limit run as `nobody`.
+        let user = match unsafe { libc::geteuid() } {
+            0 => 65534,
+            user => user,
+        };
+        let as_user = move |command: &mut std::process::Command, limit: Option<u64>| {
+            // SAFETY: setrlimit, setgroups, setgid and setuid are
+            // async-signal-safe, and touch no memory of the parent's.
+            unsafe {
+                command.pre_exec(move || {
+                    if let Some(limit) = limit {
+                        let limit = libc::rlimit {
+                            rlim_cur: limit,
+                            rlim_max: limit,
+                        };
+                        if libc::setrlimit(libc::RLIMIT_NPROC, &limit) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                    }
+                    if libc::geteuid() == 0
+                        && (libc::setgroups(0, std::ptr::null()) != 0
+                            || libc::setgid(user) != 0
+                            || libc::setuid(user) != 0)
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        };
+        let limit = threads_of(user) + 8;
+        let mut command = std::process::Command::new(common::binary("server-v3"));
+        command.args(["--port", "0"]);
+        as_user(&mut command, Some(limit));
+        let mut server = Server::from_process(Running::start_command(command));
+        let port = server.port;
+        // The first session's thread starts before accept(): once it is
+        // there, the user's other programs take every thread left, and more
+        // (other processes of this user may end meanwhile).
+        let pid = server.process.child.id();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while threads_of_process(pid) < 2 {
+            assert!(std::time::Instant::now() < deadline, "no session thread started");
+            std::thread::yield_now();
+        }
+        let taken = limit.saturating_sub(threads_of(user)) + 200;
+        let mut hogs: Vec<std::process::Child> = (0..taken)
+            .map(|_| {
+                let mut sleep = std::process::Command::new("sleep");
+                sleep.arg("600");
+                as_user(&mut sleep, None);
+                sleep.spawn().expect("starting sleep")
+            })
+            .collect();
+
+        // A is served by the thread that was waiting; the next cannot start.
+        let mut a = Peer::connect(port).unwrap();
+        assert_eq!(a.exchange("from A").unwrap(), "from A World!");
+        server.expect_log("cannot start a session thread");
+        // B connects and sends: its connection waits in the queue, with
+        // its bytes unread, and no reply comes.
+        let mut b = Peer::connect(port).unwrap();
+        b.send("from B").unwrap(); // 2 + 6 bytes
+        let b_port = b.port();
+        wait_for_kernel("B waiting in the queue with its 8 bytes", |table| {
+            common::waits_in_queue(table, port, b_port, 8).then_some(())
+        });
+        b.silence(SILENCE).unwrap();
+
+        // Room again: the thread starts, B is accepted and served.
+        for hog in hogs.iter_mut() {
+            let _ = hog.kill();
+            let _ = hog.wait();
+        }
+        server.expect_log("a session thread started again");
+        assert_eq!(b.receive().unwrap().as_deref(), Some("from B World!"));
+        assert!(server.process.is_running());
+    }
+}
+
+/// The threads process `pid` runs now.
+#[cfg(target_os = "linux")]
+fn threads_of_process(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|count| count.trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 #[test]
