@@ -51,6 +51,16 @@ pub enum Limit {
         /// left to them.
         running: Option<u64>,
     },
+    /// Linux's control-group task limit, `pids.max`: every thread of every
+    /// process in the group counts (systemd's `TasksMax` for a user's
+    /// session, `docker run --pids-limit` for a container).
+    GroupTasks {
+        /// The limit of the tightest group: its own, or an enclosing one's.
+        max: u64,
+        /// The tasks of that group when the server started, this one's
+        /// threads included.
+        current: u64,
+    },
     /// Linux's address-space limit, `ulimit -v` (`RLIMIT_AS`), in bytes:
     /// every stack, guard page and buffer of every session counts in it.
     AddressSpace {
@@ -107,6 +117,7 @@ impl Capacity {
         }
         limits.extend(thread_limit());
         limits.extend(user_thread_limit());
+        limits.extend(group_task_limit());
         limits.extend(address_space_limit());
         match limits.into_iter().min_by_key(|(sessions, _)| *sessions) {
             Some((sessions, limit)) => Capacity {
@@ -216,6 +227,61 @@ fn threads_of_this_user() -> Option<u64> {
     (threads > 0).then_some(threads)
 }
 
+/// Linux: the task limit of this process's control group (`pids.max`),
+/// less the tasks the group runs (`pids.current`), for the group and each
+/// group above it; the tightest. None where no group sets one.
+#[cfg(target_os = "linux")]
+fn group_task_limit() -> Option<(u64, Limit)> {
+    let groups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    group_task_room(&groups, std::path::Path::new("/sys/fs/cgroup"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn group_task_limit() -> Option<(u64, Limit)> {
+    None
+}
+
+/// [`group_task_limit`] for the groups `groups` lists (the text of
+/// `/proc/self/cgroup`), mounted under `mounted`. With cgroup v1 the pids
+/// controller's line (`8:pids:/path`) names the group, under `pids/`; with
+/// v2, the one line `0::/path`, where every controller is.
+#[cfg(target_os = "linux")]
+fn group_task_room(groups: &str, mounted: &std::path::Path) -> Option<(u64, Limit)> {
+    let line = |controller: &str| {
+        groups.lines().find_map(|line| {
+            let mut fields = line.splitn(3, ':');
+            let (_, controllers, path) = (fields.next()?, fields.next()?, fields.next()?);
+            let named = match controller {
+                "" => controllers.is_empty(),
+                _ => controllers.split(',').any(|name| name == controller),
+            };
+            named.then(|| path.trim_start_matches('/').to_string())
+        })
+    };
+    let (top, path) = match line("pids") {
+        Some(path) => (mounted.join("pids"), path),
+        None => (mounted.to_path_buf(), line("")?),
+    };
+    let number = |dir: &std::path::Path, file: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(file)).ok()?.trim().parse().ok()
+    };
+    let mut tightest: Option<(u64, Limit)> = None;
+    let mut dir = top.join(path);
+    loop {
+        // `max` (no limit) does not parse: no limit at this level.
+        if let (Some(max), Some(current)) = (number(&dir, "pids.max"), number(&dir, "pids.current")) {
+            let room = max.saturating_sub(current);
+            if tightest.as_ref().is_none_or(|(tightest, _)| room < *tightest) {
+                tightest = Some((room, Limit::GroupTasks { max, current }));
+            }
+        }
+        if dir == top || !dir.pop() {
+            break;
+        }
+    }
+    tightest
+}
+
 /// Linux: `ulimit -v`, less what the process has mapped already and a
 /// reserve for the rest of it to grow into, divided among sessions.
 #[cfg(target_os = "linux")]
@@ -310,6 +376,12 @@ impl fmt::Display for Limit {
                 }
                 f.write_str(", and each session is a thread (`ulimit -u` sets it, up to `ulimit -Hu`)")
             }
+            Limit::GroupTasks { max, current } => write!(
+                f,
+                "this process's control group may run {max} threads and processes at once \
+                 (`pids.max`), {current} of them running already, and each session is a thread \
+                 (`systemctl show -p TasksMax` or the container's `--pids-limit` sets it)"
+            ),
             Limit::AddressSpace { limit, in_use } => {
                 #[cfg(target_os = "linux")]
                 let per_session = ADDRESS_SPACE_PER_SESSION / 1024;
@@ -445,6 +517,45 @@ mod tests {
         assert!(space
             .to_string()
             .starts_with("the address-space limit is 120000 KiB (`ulimit -v`), 5000 KiB"));
+    }
+
+    /// The tightest task limit of a process's group and the groups above
+    /// it, with cgroup v2 and with v1's pids controller; a group without a
+    /// limit (`max`) sets none.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_tightest_group_task_limit_is_taken() {
+        let mounted = std::env::temp_dir().join(format!("server-v3-cgroups-{}", std::process::id()));
+        let group = |path: &str, max: &str, current: &str| {
+            let dir = mounted.join(path);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("pids.max"), format!("{max}\n")).unwrap();
+            std::fs::write(dir.join("pids.current"), format!("{current}\n")).unwrap();
+        };
+        // v2: the user's slice allows 100 and runs 90; its session, max.
+        group("user.slice", "100", "90");
+        group("user.slice/session-2.scope", "max", "12");
+        let v2 = "0::/user.slice/session-2.scope\n";
+        assert_eq!(
+            group_task_room(v2, &mounted),
+            Some((
+                10,
+                Limit::GroupTasks {
+                    max: 100,
+                    current: 90
+                }
+            ))
+        );
+        // v1: the pids controller's own hierarchy; its line, not the others'.
+        group("pids/docker/abc", "50", "3");
+        let v1 = "9:name=systemd:/user.slice\n8:pids:/docker/abc\n0::/\n";
+        assert_eq!(
+            group_task_room(v1, &mounted),
+            Some((47, Limit::GroupTasks { max: 50, current: 3 }))
+        );
+        // No limit anywhere: none.
+        assert_eq!(group_task_room("0::/elsewhere\n", &mounted), None);
+        std::fs::remove_dir_all(&mounted).unwrap();
     }
 
     #[test]
