@@ -143,6 +143,14 @@ fn lab_on_a_terminal_answers_ctrl_c_in_the_middle_of_a_frame() {
     lab.wait_for_nth("lab>", 2);
     lab.type_line("read 1");
     lab.wait_for("blocked in read(): socket 1's receive buffer holds 4 of the frame's 7 bytes");
+    // The line comes before the call: Ctrl-C once read_utf() has taken the
+    // 4 bytes out of the kernel's buffer and waits for the rest.
+    if REPORTS_QUEUES {
+        let client_port = client.port();
+        wait_for_kernel("the 4 bytes taken by the lab's read", |table| {
+            (table.server_side(port, client_port)?.unread? == 0).then_some(())
+        });
+    }
     lab.press(CTRL_C);
     lab.wait_for("read() was interrupted (Ctrl-C) in the middle of a frame: 4 bytes were taken");
     lab.wait_for_nth("lab>", 3);
