@@ -186,6 +186,7 @@ fn lab_fits_a_narrow_terminal() {
 #[test]
 #[cfg_attr(windows, ignore = unix_terminal!())]
 fn the_tour_fits_an_80_column_terminal() {
+    let _port = common::tour_port();
     let mut tour = Terminal::start(&binary("socket-lesson"), &["--step", "backlog"], 80, 24);
     let status = tour.wait_exit();
     let screen = tour.transcript();
@@ -263,6 +264,7 @@ fn the_korean_tour_waits_for_enter_and_wraps_between_words() {
 #[test]
 #[cfg_attr(windows, ignore = unix_terminal!())]
 fn ctrl_c_ends_the_tour() {
+    let _port = common::tour_port();
     let mut tour = Terminal::start(&binary("socket-lesson"), &[], 80, 24);
     tour.wait_for("== Step 1");
     tour.press(CTRL_C);

@@ -28,6 +28,7 @@ fn from<'a>(story: &'a str, from: &str) -> &'a str {
 
 #[test]
 fn the_whole_tour_runs_by_itself_and_tells_each_step() {
+    let _port = common::tour_port();
     let story = tour(&[]);
     for heading in [
         "Step 1: the backlog queue",
@@ -102,6 +103,7 @@ fn the_whole_tour_runs_by_itself_and_tells_each_step() {
 /// accept(), the second one's bytes waiting, accept() taking the first.
 #[test]
 fn the_backlog_step_shows_the_queue_taken_in_order() {
+    let _port = common::tour_port();
     let story = tour(&["--step", "backlog", "--ascii"]);
     assert!(story.contains("Step 1: the backlog queue"), "{story}");
     assert!(!story.contains("Step 2"), "only the backlog step:\n{story}");
@@ -238,6 +240,7 @@ fn the_tour_raises_its_open_file_limit_as_the_programs_do() {
 /// quietly with status 0 at its next line.
 #[test]
 fn a_closed_output_ends_the_tour_quietly() {
+    let _port = common::tour_port();
     let (first, tour) = common::with_output_closed_after_one_line(tour_command(&[]), || ());
     assert!(!first.is_empty());
     assert!(tour.status.success(), "{}: {}", tour.status, tour.stderr);
@@ -285,6 +288,7 @@ fn pausing_into_a_pipe_prints_no_markers() {
 /// clients in the order they came, the first on the left.
 #[test]
 fn a_client_that_cannot_have_its_port_is_named_by_the_one_it_got() {
+    let _port = common::tour_port();
     // Held until the tour is done; another test's tour may hold it a moment.
     let deadline = std::time::Instant::now() + common::PATIENCE;
     let _taken = loop {

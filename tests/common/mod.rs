@@ -155,6 +155,16 @@ pub fn in_front(command: &mut Command) {
     let _ = command;
 }
 
+/// Port 50000, which the tour's first step asks for its first client (so
+/// that the picture reads `client :50000`), held by each test that runs
+/// that step: they run it one at a time, and the test that takes the port
+/// away from the tour finds it free. A test that fails while holding it
+/// does not keep it from the others.
+pub fn tour_port() -> std::sync::MutexGuard<'static, ()> {
+    static PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    PORT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// A program of the workspace, running, its output read line by line.
 pub struct Running {
     pub child: Child,

@@ -86,6 +86,8 @@ fn check_command(command: &Command) -> Result<(), String> {
             } else {
                 common::binary(program)
             };
+            // The tour's first step asks for port 50000.
+            let _port = (program == "socket-lesson").then(common::tour_port);
             let output = std::process::Command::new(&path)
                 .args(args)
                 .output()
