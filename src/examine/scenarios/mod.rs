@@ -1,7 +1,7 @@
 //! The lesson's scenarios, each one a function that drives real clients
 //! against a server and returns what happened, with what the kernel showed.
 //!
-//! `examine` runs them in order and turns each outcome into a [`Check`]; the
+//! `examine` runs them in order and turns each outcome into a [`Check`](crate::examine::Check); the
 //! workspace's own tests of server-v1, server-v2, server-v3 and the examples
 //! run the very same functions and assert on the outcomes, so that the
 //! lesson's claims and the tool that checks a learner's server are one piece
