@@ -166,18 +166,23 @@ impl Shutdown {
     /// clients read the end of the stream within 3 ms, and the process
     /// exited by itself with status 130 after 1.02 s`.
     pub fn summary(&self) -> String {
-        let last = self
-            .clients
-            .iter()
-            .map(|client| client.after)
-            .max()
-            .unwrap_or_default();
+        let last = self.last_end();
         format!(
             "on Ctrl-C each of its {} clients read the end of the stream within {}, and {}",
             self.clients.len(),
             seconds(last),
             exit_words(self.exit, self.took, self.signal)
         )
+    }
+
+    /// How long after the signal the last client read its end of the
+    /// stream: the longest of the clients' waits.
+    fn last_end(&self) -> Duration {
+        self.clients
+            .iter()
+            .map(|client| client.after)
+            .max()
+            .unwrap_or_default()
     }
 
     /// The check: what the course's V6 promises.
@@ -189,12 +194,7 @@ impl Shutdown {
             self.signal
         );
         if self.clients_closed_in_order() {
-            let last = self
-                .clients
-                .iter()
-                .map(|client| client.after)
-                .max()
-                .unwrap_or_default();
+            let last = self.last_end();
             evidence += &format!("each read the end of the stream (FIN) within {}", seconds(last));
             if self.clients.iter().any(|client| client.reply.is_some()) {
                 evidence += ", the last after its reply";
