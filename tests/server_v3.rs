@@ -339,17 +339,23 @@ fn threads_of(user: libc::uid_t) -> u64 {
         let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
             continue;
         };
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next().map(str::to_string))
-        };
-        if field("Uid:").as_deref() == Some(user.as_str()) {
-            threads += field("Threads:").and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        if status_field(&status, "Uid:") == Some(user.as_str()) {
+            threads += status_field(&status, "Threads:")
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0);
         }
     }
     threads
+}
+
+/// The first word of field `name` (`Uid:`, `Threads:`) in the text of a
+/// process's `status` file.
+#[cfg(target_os = "linux")]
+fn status_field<'a>(status: &'a str, name: &str) -> Option<&'a str> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
 }
 
 /// The number in a `room for N sessions` line.
@@ -508,12 +514,7 @@ fn a_session_thread_that_cannot_start_leaves_the_client_in_the_queue() {
 fn threads_of_process(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("Threads:"))
-                .and_then(|count| count.trim().parse().ok())
-        })
+        .and_then(|status| status_field(&status, "Threads:")?.parse().ok())
         .unwrap_or(0)
 }
 
