@@ -62,8 +62,10 @@ fn own_binary(name: &str) -> Option<&'static str> {
 }
 
 /// `name` in `target/<profile>/<subdirectory>`, checked to be there and
-/// newer than every source it is built from.
+/// newer than every source it is built from, once per test process: the
+/// programs do not change while the tests run.
 fn program(name: &str, subdirectory: &str) -> PathBuf {
+    static CHECKED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
     let test = std::env::current_exe().expect("the test's own path");
     let dir = test
         .parent()
@@ -72,6 +74,10 @@ fn program(name: &str, subdirectory: &str) -> PathBuf {
     let path = dir
         .join(subdirectory)
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let mut checked = CHECKED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if checked.contains(&path) {
+        return path;
+    }
     let build = "cargo build --workspace --bins --examples, or cargo test --workspace";
     let Some(built) = modified(&path) else {
         panic!("{} is missing: build it first ({build})", path.display());
@@ -83,6 +89,7 @@ fn program(name: &str, subdirectory: &str) -> PathBuf {
             source.0.display()
         );
     }
+    checked.push(path.clone());
     path
 }
 
@@ -106,8 +113,10 @@ fn newest_source(package: &str) -> Option<(PathBuf, std::time::SystemTime)> {
     let mut folders = vec![
         root.join(package).join("src"),
         root.join(package).join("examples"),
-        root.join("client/src"),
     ];
+    if package != "client" {
+        folders.push(root.join("client/src"));
+    }
     while let Some(folder) = folders.pop() {
         if folder == client_programs && package != "client" {
             continue;
